@@ -1,0 +1,232 @@
+"""HuXiao settings, read from the environment.
+
+Embedded mode (default): SQLite in WAL mode, in-memory channel layer, huey on SQLite,
+files on local disk. Scale mode: set DATABASE_URL=postgres://… and REDIS_URL=redis://….
+Production: HUXIAO_ENV=production turns on the deployment checks and requires real keys.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from config.env import (
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    local_keys,
+    sqlite_database,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("HUXIAO_VAR_DIR", str(BASE_DIR / "var")))
+
+HUXIAO_ENV = env_str("HUXIAO_ENV", "embedded")  # embedded | production | test
+PRODUCTION = HUXIAO_ENV == "production"
+DEBUG = env_bool("HUXIAO_DEBUG", False)
+# Demo mode loads the demo township and lets its users log in with the demo password.
+DEMO_MODE = env_bool("HUXIAO_DEMO", False)
+
+_secret_key = env_str("HUXIAO_SECRET_KEY")
+_data_key = env_str("HUXIAO_DATA_KEY")
+if PRODUCTION:
+    if not _secret_key or not _data_key:
+        raise ImproperlyConfigured(
+            "HUXIAO_SECRET_KEY and HUXIAO_DATA_KEY must be set in production"
+        )
+    if DEMO_MODE:
+        raise ImproperlyConfigured("HUXIAO_DEMO must not be enabled in production")
+elif not _secret_key or not _data_key:
+    _keys = local_keys(VAR_DIR / "local-keys.json")
+    _secret_key = _secret_key or _keys["secret_key"]
+    _data_key = _data_key or _keys["data_key"]
+
+SECRET_KEY = _secret_key
+# Encrypts resident ID numbers (and later the high-risk register) at rest; see ADR 0004.
+HUXIAO_DATA_KEY = _data_key
+# Old data keys still accepted for decryption during key rotation (comma separated).
+HUXIAO_DATA_KEYS_OLD = env_list("HUXIAO_DATA_KEYS_OLD", [])
+
+ALLOWED_HOSTS = env_list("HUXIAO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("HUXIAO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "channels",
+    "huey.contrib.djhuey",
+    "huxiao.core",
+    "huxiao.audit",
+    "huxiao.orgs",
+    "huxiao.accounts",
+    "huxiao.people",
+    "huxiao.imports",
+    "huxiao.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "huxiao.core.middleware.RequestIdMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "huxiao" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "huxiao.core.context_processors.huxiao",
+            ],
+        },
+    }
+]
+
+_database_url = env_str("DATABASE_URL")
+DATABASES = {
+    "default": database_from_url(_database_url, BASE_DIR)
+    if _database_url
+    else sqlite_database(VAR_DIR / "huxiao.sqlite3")
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "huxiao",
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "huxiao"},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Task queue (ADR 0003): huey on SQLite in embedded mode, on Redis in scale mode.
+HUEY_IMMEDIATE = env_bool("HUXIAO_TASKS_IMMEDIATE", False)
+if REDIS_URL:
+    HUEY = {
+        "name": "huxiao",
+        "huey_class": "huey.RedisHuey",
+        "url": REDIS_URL,
+        "immediate": HUEY_IMMEDIATE,
+        "consumer": {"workers": env_int("HUXIAO_TASK_WORKERS", 2), "worker_type": "thread"},
+    }
+else:
+    HUEY = {
+        "name": "huxiao",
+        "huey_class": "huey.SqliteHuey",
+        "filename": str(VAR_DIR / "tasks.sqlite3"),
+        "immediate": HUEY_IMMEDIATE,
+        "consumer": {"workers": env_int("HUXIAO_TASK_WORKERS", 2), "worker_type": "thread"},
+    }
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "core:home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+# Lockout after repeated failures (per username and per client address).
+LOGIN_MAX_FAILURES = env_int("HUXIAO_LOGIN_MAX_FAILURES", 5)
+LOGIN_LOCKOUT_SECONDS = env_int("HUXIAO_LOGIN_LOCKOUT_SECONDS", 900)
+API_TOKEN_TTL_DAYS = env_int("HUXIAO_API_TOKEN_TTL_DAYS", 30)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "huxiao" / "locale"]
+TIME_ZONE = env_str("HUXIAO_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "huxiao" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+# Embedded mode serves static files straight from the source folders (no collectstatic).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_ROOT = Path(env_str("HUXIAO_MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+IMPORT_MAX_BYTES = env_int("HUXIAO_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
+
+# WebSockets are served by the ASGI server (ADR 0002). In embedded mode it listens on its
+# own port and pages are told where; behind nginx it is the same origin under /ws/.
+HUXIAO_WS_URL = env_str("HUXIAO_WS_URL")  # e.g. "/ws/" behind nginx
+HUXIAO_WS_PORT = env_int("HUXIAO_WS_PORT", 8001)
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("HUXIAO_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("HUXIAO_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("HUXIAO_HSTS_PRELOAD", False)
+    SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("HUXIAO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.security.DisallowedHost": {"level": "ERROR"},
+    },
+}
+
+NINJA_PAGINATION_PER_PAGE = 50

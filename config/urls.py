@@ -1,0 +1,21 @@
+from django.urls import include, path
+
+from huxiao.core.api import register_routers
+
+api = register_routers()
+
+urlpatterns = [
+    path("", include("huxiao.core.urls")),
+    path("accounts/", include("huxiao.accounts.urls")),
+    path("orgs/", include("huxiao.orgs.urls")),
+    path("people/", include("huxiao.people.urls")),
+    path("imports/", include("huxiao.imports.urls")),
+    path("audit/", include("huxiao.audit.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+]
+
+handler404 = "huxiao.core.views.page_not_found"
+handler403 = "huxiao.core.views.permission_denied"
+handler400 = "huxiao.core.views.bad_request"
+handler500 = "huxiao.core.views.server_error"

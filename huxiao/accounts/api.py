@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+
+from huxiao.accounts.services import LoginLocked, api_token_issue, login_check
+from huxiao.core.api import ErrorOut, error_response
+from huxiao.core.scoping import memberships_of
+
+router = Router(tags=["auth"])
+
+
+class TokenIn(Schema):
+    username: str
+    password: str
+
+
+class TokenOut(Schema):
+    token: str
+
+
+@router.post("/auth/token", auth=None, response={200: TokenOut, 401: ErrorOut, 429: ErrorOut})
+def token_create(request, payload: TokenIn):
+    try:
+        user = login_check(request=request, username=payload.username, password=payload.password)
+    except LoginLocked:
+        return error_response(
+            request,
+            429,
+            _("Too many failed attempts. Try again in %(minutes)s minutes.")
+            % {"minutes": max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)},
+        )
+    if user is None:
+        return error_response(request, 401, _("Wrong username or password."))
+    return {"token": api_token_issue(user=user)}
+
+
+class MembershipOut(Schema):
+    organization_id: int
+    organization_name: str
+    organization_kind: str
+    role: str
+    role_label: str
+
+
+class MeOut(Schema):
+    kind: str
+    id: int | None
+    username: str
+    name: str
+    memberships: list[MembershipOut]
+    school_id: int | None = None
+
+
+@router.get("/me", response=MeOut)
+def me(request):
+    principal = request.auth
+    if getattr(principal, "is_device", False):
+        return {
+            "kind": "device",
+            "id": principal.device_id,
+            "username": principal.name,
+            "name": principal.name,
+            "memberships": [],
+            "school_id": principal.school_id,
+        }
+    return {
+        "kind": "user",
+        "id": principal.pk,
+        "username": principal.get_username(),
+        "name": principal.get_full_name() or principal.get_username(),
+        "memberships": [
+            {
+                "organization_id": m.organization_id,
+                "organization_name": m.organization.name,
+                "organization_kind": m.organization.kind,
+                "role": m.role,
+                "role_label": str(m.get_role_display()),
+            }
+            for m in memberships_of(principal)
+        ],
+    }

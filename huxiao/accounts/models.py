@@ -1,0 +1,82 @@
+"""API tokens for users and devices, and failed-login tracking for lockout."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from huxiao.core.scoping import ScopedQuerySet
+
+
+class ApiToken(models.Model):
+    """A bearer token issued to a user by POST /api/v1/auth/token.
+
+    Only a SHA-256 of the token is stored; the token itself is shown once.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=8)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class DeviceKind(models.TextChoices):
+    GATE_TERMINAL = "gate_terminal", _("Gate terminal")
+    ALARM_BOX = "alarm_box", _("Alarm box")
+
+
+class DeviceToken(models.Model):
+    """A gate terminal or alarm box, bound to exactly one school."""
+
+    scope_school_field = "school"
+
+    school = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.CASCADE,
+        related_name="devices",
+        verbose_name=_("school"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=DeviceKind.choices)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    prefix = models.CharField(_("prefix"), max_length=8)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LoginFailure(models.Model):
+    """One failed login; recent rows per username or address decide a lockout."""
+
+    username = models.CharField(_("username"), max_length=150, db_index=True)
+    ip = models.CharField(_("client address"), max_length=64, db_index=True)
+    at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("failed login")
+        verbose_name_plural = _("failed logins")

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from huxiao.audit.selectors import audit_event_list
+from huxiao.core.roles import Action
+from huxiao.core.scoping import visible_school_ids
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@login_required
+def event_list(request):
+    """The trail per object (?object_type=&object_id=) and per user (?user=)."""
+    if not visible_school_ids(request.user, Action.VIEW_AUDIT):
+        raise PermissionDenied
+    filters = {
+        "object_type": request.GET.get("object_type", "")[:100],
+        "object_id": request.GET.get("object_id", "")[:64],
+        "user_id": _int(request.GET.get("user")),
+        "school_id": _int(request.GET.get("school")),
+    }
+    events = audit_event_list(actor=request.user, **filters)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    template = "audit/_events.html" if request.htmx else "audit/event_list.html"
+    return render(
+        request,
+        template,
+        {"page": page, "filters": filters, "nav_active": "audit"},
+    )

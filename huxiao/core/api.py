@@ -1,0 +1,118 @@
+"""The REST API root (/api/v1): authentication, error format, pagination."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+
+class BearerAuth(HttpBearer):
+    """User API tokens (hx_…) and device tokens (hxd_…)."""
+
+    def authenticate(self, request, token):
+        from huxiao.accounts.services import api_token_user, device_principal
+
+        if token.startswith("hxd_"):
+            return device_principal(token)
+        return api_token_user(token)
+
+
+class SessionAuth(APIKeyCookie):
+    """The browser's session, for pages that call the API (CSRF-checked on writes)."""
+
+    param_name = "sessionid"
+
+    def __init__(self):
+        super().__init__(csrf=True)
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="HuXiao API",
+    version="1",
+    urls_namespace="api",
+    auth=[BearerAuth(), SessionAuth()],
+    docs_url="/docs",
+)
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = {}
+
+
+def error_response(request, status: int, detail: str, errors: dict | None = None):
+    return api.create_response(request, {"detail": detail, "errors": errors or {}}, status=status)
+
+
+def _field_of(loc) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
+    return ".".join(parts) or "__all__"
+
+
+@api.exception_handler(NinjaValidationError)
+def _schema_errors(request, exc):
+    errors: dict[str, list[str]] = {}
+    for item in exc.errors:
+        errors.setdefault(_field_of(item.get("loc", ())), []).append(str(item.get("msg", "")))
+    return error_response(request, 400, _("The request has invalid fields."), errors)
+
+
+@api.exception_handler(DjangoValidationError)
+def _domain_errors(request, exc):
+    if hasattr(exc, "error_dict"):
+        errors = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
+    else:
+        errors = {"__all__": [str(m) for m in exc.messages]}
+    return error_response(request, 400, _("The request has invalid fields."), errors)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    # Same answer for "out of your scope" and "does not exist".
+    return error_response(request, 404, _("Not found."))
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return error_response(request, 403, str(exc) or _("Your role does not allow this action."))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return error_response(request, 401, _("Authentication required."))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    return error_response(request, exc.status_code, str(exc))
+
+
+def paginate(qs, *, limit: int, offset: int) -> dict:
+    limit = max(1, min(limit, 200))
+    offset = max(0, offset)
+    return {"count": qs.count(), "items": list(qs[offset : offset + limit])}
+
+
+def register_routers() -> NinjaAPI:
+    from huxiao.accounts.api import router as accounts_router
+    from huxiao.audit.api import router as audit_router
+    from huxiao.orgs.api import router as orgs_router
+    from huxiao.people.api import router as people_router
+
+    api.add_router("/", accounts_router)
+    api.add_router("/", orgs_router)
+    api.add_router("/", people_router)
+    api.add_router("/", audit_router)
+    return api

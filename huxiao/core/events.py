@@ -1,0 +1,57 @@
+"""Real-time events: published only from services, only after commit (STYLE rule 2).
+
+Groups are derived on the server from the records' school: `school.<id>`, `station.<id>`,
+`town.<id>`, `county.<id>`. Events carry ids, so a client that missed one catches up from
+the database; nothing depends on the push arriving.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def groups_for_school(school) -> list[str]:
+    groups = [f"school.{school.pk}", f"county.{school.region_id}"]
+    if school.town_id:
+        groups.append(f"town.{school.town_id}")
+    if school.police_station_id:
+        groups.append(f"station.{school.police_station_id}")
+    if school.police_post_id:
+        groups.append(f"post.{school.police_post_id}")
+    return groups
+
+
+def groups_for_membership(membership) -> list[str]:
+    from huxiao.core.roles import OrgKind
+
+    org = membership.organization
+    if org.is_school:
+        return [f"school.{org.pk}"]
+    if org.kind == OrgKind.POLICE_STATION:
+        return [f"station.{org.pk}"]
+    if org.kind == OrgKind.POLICE_POST:
+        return [f"post.{org.pk}"]
+    if org.town_id:
+        return [f"town.{org.town_id}"]
+    return [f"county.{org.region_id}"]
+
+
+def publish_on_commit(groups: list[str], event_type: str, payload: dict) -> None:
+    def _send():
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        message = {"type": "huxiao.event", "event": event_type, "payload": payload}
+        for group in groups:
+            try:
+                async_to_sync(layer.group_send)(group, message)
+            except Exception:  # noqa: BLE001 - a push failure must not fail the write
+                logger.exception("publish failed group=%s event=%s", group, event_type)
+
+    transaction.on_commit(_send)

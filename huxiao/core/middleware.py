@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from huxiao.core import request_context
+
+logger = logging.getLogger("huxiao.request")
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def client_ip(request) -> str:
+    # REMOTE_ADDR only: X-Forwarded-For is trusted in production settings via the proxy.
+    return request.META.get("REMOTE_ADDR", "")
+
+
+class RequestIdMiddleware:
+    """Gives every request an id (or keeps a well-formed one from the proxy)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_context.set_current(
+            request_context.RequestContext(
+                request_id=request_id, ip=client_ip(request), path=request.path[:255]
+            )
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            request_context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response

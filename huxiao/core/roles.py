@@ -1,0 +1,121 @@
+"""Organization kinds, membership roles and what each role may do.
+
+The single table of role → actions lives here so that scoping (core/scoping.py) and the
+navigation read the same facts.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgKind(models.TextChoices):
+    SCHOOL = "school", _("School")
+    KINDERGARTEN = "kindergarten", _("Kindergarten")
+    POLICE_STATION = "police_station", _("Police station")
+    POLICE_POST = "police_post", _("Campus police post")
+    EDUCATION_OFFICE = "education_office", _("Education office / central school")
+    GOVERNANCE_OFFICE = "governance_office", _("Governance office")
+    HEALTH_CENTRE = "health_centre", _("Health centre")
+    GOVERNMENT = "government", _("Township government")
+    DEPARTMENT = "department", _("Department")
+
+
+SCHOOL_KINDS = frozenset({OrgKind.SCHOOL, OrgKind.KINDERGARTEN})
+POLICE_KINDS = frozenset({OrgKind.POLICE_STATION, OrgKind.POLICE_POST})
+
+
+class Role(models.TextChoices):
+    PRINCIPAL = "principal", _("Principal")
+    SECURITY_OFFICER = "security_officer", _("Security officer")
+    GUARD = "guard", _("Guard")
+    TEACHER = "teacher", _("Teacher")
+    HEALTH_STAFF = "health_staff", _("Health staff")
+    DUTY_LEADER = "duty_leader", _("Duty leader")
+    POLICE_COMMANDER = "police_commander", _("Police commander")
+    POLICE_OFFICER = "police_officer", _("Police officer")
+    LEGAL_VICE_PRINCIPAL = "legal_vice_principal", _("Legal vice-principal")
+    EDUCATION_SUPERVISOR = "education_supervisor", _("Education supervisor")
+    GOVERNANCE_COORDINATOR = "governance_coordinator", _("Governance coordinator")
+    HEALTH_OFFICER = "health_officer", _("Health officer")
+    GOVERNMENT_LIAISON = "government_liaison", _("Government liaison")
+
+
+SCHOOL_ROLES = frozenset(
+    {
+        Role.PRINCIPAL,
+        Role.SECURITY_OFFICER,
+        Role.GUARD,
+        Role.TEACHER,
+        Role.HEALTH_STAFF,
+        Role.DUTY_LEADER,
+    }
+)
+POLICE_ROLES = frozenset({Role.POLICE_COMMANDER, Role.POLICE_OFFICER, Role.LEGAL_VICE_PRINCIPAL})
+
+# Which roles an organization of each kind may grant.
+ROLES_BY_KIND = {
+    OrgKind.SCHOOL: SCHOOL_ROLES,
+    OrgKind.KINDERGARTEN: SCHOOL_ROLES,
+    OrgKind.POLICE_STATION: POLICE_ROLES,
+    OrgKind.POLICE_POST: POLICE_ROLES,
+    OrgKind.EDUCATION_OFFICE: frozenset({Role.EDUCATION_SUPERVISOR}),
+    OrgKind.GOVERNANCE_OFFICE: frozenset({Role.GOVERNANCE_COORDINATOR}),
+    OrgKind.HEALTH_CENTRE: frozenset({Role.HEALTH_OFFICER}),
+    OrgKind.GOVERNMENT: frozenset({Role.GOVERNMENT_LIAISON}),
+    OrgKind.DEPARTMENT: frozenset({Role.GOVERNMENT_LIAISON}),
+}
+
+
+class Action(models.TextChoices):
+    """What a principal may do to records of the schools in its scope."""
+
+    VIEW = "view", _("View")
+    EDIT_ORG = "edit_org", _("Edit organization details")
+    EDIT_ROSTER = "edit_roster", _("Edit classes, children and guardians")
+    EDIT_STAFF = "edit_staff", _("Edit staff")
+    IMPORT_ROSTER = "import_roster", _("Import rosters")
+    EXPORT_ROSTER = "export_roster", _("Export rosters")
+    VIEW_ID_NUMBER = "view_id_number", _("View full resident ID numbers")
+    VIEW_AUDIT = "view_audit", _("View the audit trail")
+    REGISTER_VISITOR = "register_visitor", _("Register visitors")
+    RAISE_ALARM = "raise_alarm", _("Raise alarms")
+
+
+A = Action
+_SCHOOL_STAFF = {A.VIEW, A.RAISE_ALARM}
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.PRINCIPAL: frozenset(
+        _SCHOOL_STAFF
+        | {
+            A.EDIT_ORG,
+            A.EDIT_ROSTER,
+            A.EDIT_STAFF,
+            A.IMPORT_ROSTER,
+            A.EXPORT_ROSTER,
+            A.VIEW_ID_NUMBER,
+            A.REGISTER_VISITOR,
+        }
+    ),
+    Role.SECURITY_OFFICER: frozenset(_SCHOOL_STAFF | {A.EDIT_STAFF, A.REGISTER_VISITOR}),
+    Role.GUARD: frozenset(_SCHOOL_STAFF | {A.REGISTER_VISITOR}),
+    Role.TEACHER: frozenset(_SCHOOL_STAFF | {A.EDIT_ROSTER, A.EXPORT_ROSTER}),
+    Role.HEALTH_STAFF: frozenset(_SCHOOL_STAFF),
+    Role.DUTY_LEADER: frozenset(_SCHOOL_STAFF | {A.REGISTER_VISITOR}),
+    # Police see rosters of their jurisdiction's schools (to verify pick-up and identify
+    # children in an emergency); the commander may read full ID numbers, each read logged.
+    Role.POLICE_COMMANDER: frozenset({A.VIEW, A.VIEW_ID_NUMBER}),
+    Role.POLICE_OFFICER: frozenset({A.VIEW}),
+    Role.LEGAL_VICE_PRINCIPAL: frozenset({A.VIEW}),
+    Role.EDUCATION_SUPERVISOR: frozenset({A.VIEW, A.EDIT_ORG, A.EXPORT_ROSTER}),
+    Role.GOVERNANCE_COORDINATOR: frozenset({A.VIEW, A.EDIT_ORG, A.VIEW_AUDIT}),
+    Role.HEALTH_OFFICER: frozenset({A.VIEW}),
+    Role.GOVERNMENT_LIAISON: frozenset({A.VIEW}),
+}
+# Members of county-level organizations (no town) also read the audit trail of the county.
+COUNTY_EXTRA_ACTIONS = frozenset({A.VIEW_AUDIT})
+
+
+def role_allows(role: str, action: str, *, county_level: bool = False) -> bool:
+    if action in ROLE_ACTIONS.get(role, frozenset()):
+        return True
+    return county_level and action in COUNTY_EXTRA_ACTIONS

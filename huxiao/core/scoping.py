@@ -1,0 +1,158 @@
+"""Who may see what — computed in one place.
+
+Every scoped model's manager is built from `ScopedQuerySet` and answers
+`Model.objects.visible_to(principal, action)`. A principal is a user (through their
+memberships) or a device (bound to one school). The set of visible schools is computed once
+per principal and action and kept on the principal object for the rest of the request.
+
+Rules (DESIGN.md §1):
+- a school member sees only their school;
+- a police station sees the schools of its jurisdiction, a police post those it covers;
+- a town-level office sees the schools of its town;
+- a county-level office (no town) sees every school of the county.
+The role of the membership decides the actions (core/roles.py). Out of scope behaves exactly
+like "does not exist": callers use `get_object_or_404` on the scoped queryset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import models
+from django.db.models import Q
+
+from huxiao.core.roles import POLICE_KINDS, SCHOOL_KINDS, OrgKind, role_allows
+
+_CACHE_ATTR = "_huxiao_scope_cache"
+
+
+@dataclass
+class DevicePrincipal:
+    """A gate terminal or alarm box authenticated by its device token."""
+
+    device_id: int
+    school_id: int
+    name: str
+    actions: frozenset[str]
+    is_authenticated: bool = True
+    is_device: bool = True
+    pk: None = None
+    _huxiao_scope_cache: dict = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"device:{self.name}"
+
+
+def _memberships(user) -> list:
+    cache = _scope_cache(user)
+    if "memberships" not in cache:
+        from huxiao.orgs.models import Membership
+
+        cache["memberships"] = list(
+            Membership.objects.filter(user_id=user.pk, is_active=True).select_related(
+                "organization"
+            )
+        )
+    return cache["memberships"]
+
+
+def _scope_cache(principal) -> dict:
+    cache = getattr(principal, _CACHE_ATTR, None)
+    if cache is None:
+        cache = {}
+        setattr(principal, _CACHE_ATTR, cache)
+    return cache
+
+
+def clear_scope_cache(principal) -> None:
+    """Forget the computed scope (after memberships change)."""
+    if hasattr(principal, _CACHE_ATTR):
+        getattr(principal, _CACHE_ATTR).clear()
+
+
+def memberships_of(user) -> list:
+    if not _is_user(user):
+        return []
+    return _memberships(user)
+
+
+def _is_user(principal) -> bool:
+    return (
+        principal is not None
+        and getattr(principal, "is_authenticated", False)
+        and not getattr(principal, "is_device", False)
+    )
+
+
+def school_filter_for_org(org) -> Q:
+    """The schools an organization's members see, as a filter on Organization."""
+    if org.kind in SCHOOL_KINDS:
+        return Q(pk=org.pk)
+    if org.kind == OrgKind.POLICE_STATION:
+        return Q(police_station_id=org.pk)
+    if org.kind == OrgKind.POLICE_POST:
+        return Q(police_post_id=org.pk)
+    if org.town_id:
+        return Q(town_id=org.town_id)
+    return Q(region_id=org.region_id)
+
+
+def visible_school_ids(principal, action: str = "view") -> frozenset[int]:
+    """Primary keys of the schools on which `principal` may perform `action`."""
+    if principal is None or not getattr(principal, "is_authenticated", False):
+        return frozenset()
+    cache = _scope_cache(principal)
+    key = ("schools", action)
+    if key in cache:
+        return cache[key]
+    if isinstance(principal, DevicePrincipal):
+        ids = frozenset({principal.school_id}) if action in principal.actions else frozenset()
+        cache[key] = ids
+        return ids
+    from huxiao.orgs.models import Organization
+
+    filters = Q(pk__in=[])
+    any_rule = False
+    for membership in _memberships(principal):
+        org = membership.organization
+        if role_allows(membership.role, action, county_level=org.is_county_level):
+            filters |= school_filter_for_org(org)
+            any_rule = True
+    if principal.is_superuser:
+        filters, any_rule = Q(), True
+    if not any_rule:
+        ids = frozenset()
+    else:
+        ids = frozenset(
+            Organization.objects.filter(filters, kind__in=SCHOOL_KINDS).values_list(
+                "pk", flat=True
+            )
+        )
+    cache[key] = ids
+    return ids
+
+
+def can(principal, action: str, school_id: int | None) -> bool:
+    """May `principal` perform `action` on records of the school `school_id`?"""
+    return school_id is not None and school_id in visible_school_ids(principal, action)
+
+
+def is_police(principal) -> bool:
+    return any(m.organization.kind in POLICE_KINDS for m in memberships_of(principal))
+
+
+class ScopedQuerySet(models.QuerySet):
+    """A queryset that knows the path from its model to the owning school.
+
+    Models set `scope_school_field` (default "school"), e.g. "child__school" for guardians.
+    """
+
+    def visible_to(self, principal, action: str = "view"):
+        school_field = getattr(self.model, "scope_school_field", "school")
+        ids = visible_school_ids(principal, action)
+        if not ids:
+            return self.none()
+        return self.filter(**{f"{school_field}_id__in": ids})
+
+
+ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
