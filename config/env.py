@@ -45,10 +45,7 @@ def database_from_url(url: str, base_dir: Path) -> dict:
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
         # sqlite:///relative.db and sqlite:////absolute.db
-        if path.startswith("//"):
-            name = Path(path[1:])
-        else:
-            name = base_dir / path.lstrip("/")
+        name = Path(path[1:]) if path.startswith("//") else base_dir / path.lstrip("/")
         return sqlite_database(name)
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
         options = dict(parse_qsl(parsed.query))
@@ -83,7 +80,6 @@ def sqlite_database(name: Path) -> dict:
                 "PRAGMA busy_timeout=20000;"
             ),
         },
-        "TEST": {"NAME": str(name.parent / ("test_" + name.name))},
     }
 
 

@@ -63,7 +63,9 @@ def world(db) -> World:
     w.town = TownFactory(region=w.region)
     w.other_town = TownFactory(region=w.region)
     w.station = OrganizationFactory(kind=OrgKind.POLICE_STATION, town=w.town, name="派出所")
-    w.post = OrganizationFactory(kind=OrgKind.POLICE_POST, town=w.town, parent=w.station, name="警务室")
+    w.post = OrganizationFactory(
+        kind=OrgKind.POLICE_POST, town=w.town, parent=w.station, name="警务室"
+    )
     w.other_station = OrganizationFactory(
         kind=OrgKind.POLICE_STATION, town=w.other_town, name="另一派出所"
     )
@@ -98,3 +100,33 @@ def world(db) -> World:
     w.far_class = SchoolClassFactory(school=w.far_school, name="外镇一班")
     w.far_child = ChildFactory(school_class=w.far_class, name="外镇孩子")
     return w
+
+
+class ApiCaller:
+    """Calls /api/v1 as a given user (bearer token) or anonymously."""
+
+    def __init__(self, client):
+        self.client = client
+        self._tokens: dict[int, str] = {}
+
+    def token_for(self, user) -> str:
+        from huxiao.accounts.services import api_token_issue
+
+        if user.pk not in self._tokens:
+            self._tokens[user.pk] = api_token_issue(user=user)
+        return self._tokens[user.pk]
+
+    def __call__(self, method: str, path: str, user=None, json=None, **extra):
+        headers = {}
+        if user is not None:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {self.token_for(user)}"
+        headers.update(extra)
+        func = getattr(self.client, method.lower())
+        if json is not None:
+            return func(path, data=json, content_type="application/json", **headers)
+        return func(path, **headers)
+
+
+@pytest.fixture
+def api(client) -> ApiCaller:
+    return ApiCaller(client)

@@ -50,9 +50,7 @@ def login_view(request):
                 return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     elif request.method == "POST":
         status = 400
-    return render(
-        request, "accounts/login.html", {"form": form, "next": next_url}, status=status
-    )
+    return render(request, "accounts/login.html", {"form": form, "next": next_url}, status=status)
 
 
 @require_POST

@@ -29,9 +29,7 @@ def validate_id_number(value: str) -> str:
     """Return the normalized number or raise ValidationError with a user-facing message."""
     number = normalize_id_number(value)
     if len(number) != 18:
-        raise ValidationError(
-            _("A resident ID number has 18 characters."), code="id_length"
-        )
+        raise ValidationError(_("A resident ID number has 18 characters."), code="id_length")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise ValidationError(
             _("A resident ID number has 17 digits followed by a digit or X."),

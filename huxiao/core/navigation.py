@@ -13,10 +13,20 @@ def navigation_for(user, membership) -> list[dict]:
     items = [{"label": _("Home"), "url": reverse("core:home"), "key": "home"}]
     if visible_school_ids(user, Action.VIEW):
         items.append({"label": _("Schools"), "url": reverse("orgs:school_list"), "key": "schools"})
-        items.append({"label": _("Classes and children"), "url": reverse("people:class_list"), "key": "classes"})
+        items.append(
+            {
+                "label": _("Classes and children"),
+                "url": reverse("people:class_list"),
+                "key": "classes",
+            }
+        )
         items.append({"label": _("Staff"), "url": reverse("people:staff_list"), "key": "staff"})
     if visible_school_ids(user, Action.IMPORT_ROSTER):
-        items.append({"label": _("Roster import"), "url": reverse("imports:job_list"), "key": "imports"})
+        items.append(
+            {"label": _("Roster import"), "url": reverse("imports:job_list"), "key": "imports"}
+        )
     if visible_school_ids(user, Action.VIEW_AUDIT):
-        items.append({"label": _("Audit trail"), "url": reverse("audit:event_list"), "key": "audit"})
+        items.append(
+            {"label": _("Audit trail"), "url": reverse("audit:event_list"), "key": "audit"}
+        )
     return items

@@ -124,9 +124,7 @@ def visible_school_ids(principal, action: str = "view") -> frozenset[int]:
         ids = frozenset()
     else:
         ids = frozenset(
-            Organization.objects.filter(filters, kind__in=SCHOOL_KINDS).values_list(
-                "pk", flat=True
-            )
+            Organization.objects.filter(filters, kind__in=SCHOOL_KINDS).values_list("pk", flat=True)
         )
     cache[key] = ids
     return ids

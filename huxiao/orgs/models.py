@@ -73,9 +73,7 @@ class OrganizationQuerySet(ScopedQuerySet):
             return self.all()
         if not school_ids and not own:
             return self.none()
-        linked = models.Q(schools_policed__in=school_ids) | models.Q(
-            schools_posted__in=school_ids
-        )
+        linked = models.Q(schools_policed__in=school_ids) | models.Q(schools_posted__in=school_ids)
         linked |= models.Q(schools_supervised__in=school_ids) | models.Q(
             schools_served__in=school_ids
         )
@@ -126,13 +124,9 @@ class Organization(models.Model):
     ownership = models.CharField(
         _("ownership"), max_length=10, choices=Ownership.choices, blank=True
     )
-    is_registered = models.BooleanField(
-        _("registered with the education office"), default=True
-    )
+    is_registered = models.BooleanField(_("registered with the education office"), default=True)
     operator = models.CharField(_("operator (举办者)"), max_length=200, blank=True)
-    landlord = models.CharField(
-        _("landlord of rented premises"), max_length=200, blank=True
-    )
+    landlord = models.CharField(_("landlord of rented premises"), max_length=200, blank=True)
     enrolment = models.PositiveIntegerField(_("enrolment"), default=0)
     police_station = models.ForeignKey(
         "self",

@@ -70,11 +70,15 @@ def membership_grant(*, actor, user, organization: Organization, role: str, titl
     if actor is not None and not getattr(actor, "is_superuser", False):
         raise ValidationError(_("Only administrators manage memberships in this version."))
     if role not in ROLES_BY_KIND.get(organization.kind, ()):
-        raise ValidationError({"role": [_("This role does not exist in this kind of organization.")]})
+        raise ValidationError(
+            {"role": [_("This role does not exist in this kind of organization.")]}
+        )
     membership, created = Membership.objects.get_or_create(
         user=user, organization=organization, role=role, defaults={"title": title}
     )
     if created:
-        audit_create(actor=actor, obj=membership, school=organization.pk if organization.is_school else None)
+        audit_create(
+            actor=actor, obj=membership, school=organization.pk if organization.is_school else None
+        )
     clear_scope_cache(user)
     return membership

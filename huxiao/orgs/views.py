@@ -16,9 +16,7 @@ from huxiao.people.models import SchoolClass, Staff
 @login_required
 def school_list(request):
     schools = selectors.school_list(actor=request.user)
-    return render(
-        request, "orgs/school_list.html", {"schools": schools, "nav_active": "schools"}
-    )
+    return render(request, "orgs/school_list.html", {"schools": schools, "nav_active": "schools"})
 
 
 @login_required

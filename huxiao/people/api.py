@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from ninja import Router
+from ninja import Router, Status
 
 from huxiao.core.api import paginate
 from huxiao.core.roles import Action
@@ -70,7 +70,7 @@ def class_create(request, payload: ClassIn):
         grade=payload.grade,
         head_teacher=_referenced(Staff, actor, payload.head_teacher_id, "head_teacher_id"),
     )
-    return 201, school_class
+    return Status(201, school_class)
 
 
 @router.get("/classes/{class_id}", response=ClassOut)
@@ -94,7 +94,7 @@ def class_patch(request, class_id: int, payload: ClassPatch):
 def class_delete(request, class_id: int):
     school_class = selectors.class_get(actor=request.auth, class_id=class_id)
     services.class_delete(actor=request.auth, school_class=school_class)
-    return 204, None
+    return Status(204, None)
 
 
 # ------------------------------------------------------------------ children
@@ -126,7 +126,7 @@ def child_create(request, payload: ChildIn):
         id_number=payload.id_number,
         birth_date=payload.birth_date,
     )
-    return 201, child
+    return Status(201, child)
 
 
 @router.get("/children/{child_id}", response=ChildOut)
@@ -150,7 +150,7 @@ def child_patch(request, child_id: int, payload: ChildPatch):
 def child_delete(request, child_id: int):
     child = selectors.child_get(actor=request.auth, child_id=child_id)
     services.child_delete(actor=request.auth, child=child)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/children/{child_id}/id-number", response=IdNumberOut)
@@ -175,7 +175,7 @@ def guardian_create(request, payload: GuardianIn):
     actor = request.auth
     data = payload.dict()
     child = _referenced(Child, actor, data.pop("child_id"), "child_id")
-    return 201, services.guardian_create(actor=actor, child=child, **data)
+    return Status(201, services.guardian_create(actor=actor, child=child, **data))
 
 
 @router.get("/guardians/{guardian_id}", response=GuardianOut)
@@ -195,7 +195,7 @@ def guardian_patch(request, guardian_id: int, payload: GuardianPatch):
 def guardian_delete(request, guardian_id: int):
     guardian = selectors.guardian_get(actor=request.auth, guardian_id=guardian_id)
     services.guardian_delete(actor=request.auth, guardian=guardian)
-    return 204, None
+    return Status(204, None)
 
 
 # ------------------------------------------------------------------ staff
@@ -214,7 +214,7 @@ def staff_create(request, payload: StaffIn):
     actor = request.auth
     data = payload.dict()
     school = _school(actor, data.pop("school_id"))
-    return 201, services.staff_create(actor=actor, school=school, **data)
+    return Status(201, services.staff_create(actor=actor, school=school, **data))
 
 
 @router.get("/staff/{staff_id}", response=StaffOut)
@@ -225,11 +225,13 @@ def staff_detail(request, staff_id: int):
 @router.patch("/staff/{staff_id}", response=StaffOut)
 def staff_patch(request, staff_id: int, payload: StaffPatch):
     staff = selectors.staff_get(actor=request.auth, staff_id=staff_id)
-    return services.staff_update(actor=request.auth, staff=staff, **payload.dict(exclude_unset=True))
+    return services.staff_update(
+        actor=request.auth, staff=staff, **payload.dict(exclude_unset=True)
+    )
 
 
 @router.delete("/staff/{staff_id}", response={204: None})
 def staff_delete(request, staff_id: int):
     staff = selectors.staff_get(actor=request.auth, staff_id=staff_id)
     services.staff_delete(actor=request.auth, staff=staff)
-    return 204, None
+    return Status(204, None)

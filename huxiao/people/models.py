@@ -48,18 +48,26 @@ class Staff(IdNumberFields):
     """A member of a school's staff, with or without a HuXiao login."""
 
     school = models.ForeignKey(
-        "orgs.Organization", on_delete=models.PROTECT, related_name="staff",
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="staff",
         verbose_name=_("school"),
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="staff_records", verbose_name=_("login"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="staff_records",
+        verbose_name=_("login"),
     )
     name = models.CharField(_("name"), max_length=50)
     role = models.CharField(_("post"), max_length=32, choices=StaffRole.choices)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     background_check = models.CharField(
-        _("background check"), max_length=10, choices=BackgroundCheck.choices,
+        _("background check"),
+        max_length=10,
+        choices=BackgroundCheck.choices,
         default=BackgroundCheck.NOT_DONE,
     )
     background_checked_on = models.DateField(_("background check date"), null=True, blank=True)
@@ -106,13 +114,19 @@ class SchoolClass(models.Model):
     """A class (班级) of a school or kindergarten."""
 
     school = models.ForeignKey(
-        "orgs.Organization", on_delete=models.PROTECT, related_name="classes",
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="classes",
         verbose_name=_("school"),
     )
     name = models.CharField(_("name"), max_length=50)
     grade = models.CharField(_("grade"), max_length=20, blank=True)
     head_teacher = models.ForeignKey(
-        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="classes_led",
+        Staff,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="classes_led",
         verbose_name=_("head teacher"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -124,9 +138,7 @@ class SchoolClass(models.Model):
         verbose_name = _("class")
         verbose_name_plural = _("classes")
         ordering = ["school_id", "grade", "name"]
-        constraints = [
-            models.UniqueConstraint(fields=["school", "name"], name="class_unique_name")
-        ]
+        constraints = [models.UniqueConstraint(fields=["school", "name"], name="class_unique_name")]
 
     def __str__(self) -> str:
         return self.name
@@ -136,7 +148,9 @@ class Child(IdNumberFields):
     """A child or pupil enrolled at a school."""
 
     school = models.ForeignKey(
-        "orgs.Organization", on_delete=models.PROTECT, related_name="children_enrolled",
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="children_enrolled",
         verbose_name=_("school"),
     )
     school_class = models.ForeignKey(
@@ -177,9 +191,7 @@ class Guardian(IdNumberFields):
         Child, on_delete=models.CASCADE, related_name="guardians", verbose_name=_("child")
     )
     name = models.CharField(_("name"), max_length=50)
-    relationship = models.CharField(
-        _("relationship"), max_length=20, choices=Relationship.choices
-    )
+    relationship = models.CharField(_("relationship"), max_length=20, choices=Relationship.choices)
     phone = models.CharField(_("phone"), max_length=20)
     can_pick_up = models.BooleanField(_("authorised to pick up"), default=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)

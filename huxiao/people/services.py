@@ -241,9 +241,7 @@ def _clean_guardian(errors, *, name, relationship, phone, can_pick_up, is_primar
     if is_primary is not _UNSET:
         cleaned["is_primary"] = errors.run("is_primary", v.clean_bool, is_primary)
     if id_number is not _UNSET:
-        cleaned["id_number"] = errors.run(
-            "id_number", v.clean_id_number, id_number, required=False
-        )
+        cleaned["id_number"] = errors.run("id_number", v.clean_id_number, id_number, required=False)
     return cleaned
 
 
@@ -338,9 +336,7 @@ def _clean_staff(errors, *, name, role, phone, background_check, background_chec
             "background_checked_on", v.clean_date, background_checked_on
         )
     if id_number is not _UNSET:
-        cleaned["id_number"] = errors.run(
-            "id_number", v.clean_id_number, id_number, required=False
-        )
+        cleaned["id_number"] = errors.run("id_number", v.clean_id_number, id_number, required=False)
     return cleaned
 
 

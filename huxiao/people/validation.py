@@ -24,9 +24,9 @@ class FieldErrors:
     def add(self, field: str, message) -> None:
         self.errors.setdefault(field, []).append(message)
 
-    def run(self, field: str, func, *args):
+    def run(self, field: str, func, *args, **kwargs):
         try:
-            return func(*args)
+            return func(*args, **kwargs)
         except ValidationError as exc:
             for message in exc.messages:
                 self.add(field, message)
