@@ -136,3 +136,8 @@ def device_principal(token: str) -> DevicePrincipal | None:
     return DevicePrincipal(
         device_id=device.pk, school_id=device.school_id, name=device.name, actions=DEVICE_ACTIONS
     )
+
+
+def login_failures_purge(*, older_than: dt.datetime) -> int:
+    deleted, _ = LoginFailure.objects.filter(at__lt=older_than).delete()
+    return deleted

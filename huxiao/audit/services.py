@@ -66,15 +66,15 @@ def _school_id_of(obj, school) -> int | None:
         return school if isinstance(school, int) else school.pk
     if obj is None:
         return None
-    path = getattr(type(obj), "scope_school_field", None)
+    path = getattr(type(obj), "scope_school_field", "school")
     if path == "id":
-        return obj.pk
-    if path is None:
-        return None
+        return obj.pk if getattr(obj, "is_school", False) else None
     target = obj
     parts = path.split("__")
     for part in parts[:-1]:
-        target = getattr(target, part)
+        target = getattr(target, part, None)
+        if target is None:
+            return None
     return getattr(target, parts[-1] + "_id", None)
 
 

@@ -94,6 +94,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.EXPORT_ROSTER,
             A.VIEW_ID_NUMBER,
             A.REGISTER_VISITOR,
+            # The principal answers for the school (第一责任人) and reads its own trail.
+            A.VIEW_AUDIT,
         }
     ),
     Role.SECURITY_OFFICER: frozenset(_SCHOOL_STAFF | {A.EDIT_STAFF, A.REGISTER_VISITOR}),

@@ -53,12 +53,24 @@ def school_update(*, actor, school: Organization, **changes) -> Organization:
                 raise ValueError
         except (TypeError, ValueError):
             errors.setdefault("enrolment", []).append(_("Enter a whole number, 0 or more."))
+    for field in ("stage", "ownership"):
+        if field in changes:
+            allowed = {c for c, _label in Organization._meta.get_field(field).choices}
+            if changes[field] not in allowed | {""}:
+                errors.setdefault(field, []).append(_("Select a valid choice."))
+    for field in ("name", "short_name", "address", "phone", "operator", "landlord"):
+        if field in changes:
+            changes[field] = str(changes[field] or "").strip()
+            limit = Organization._meta.get_field(field).max_length
+            if len(changes[field]) > limit:
+                errors.setdefault(field, []).append(
+                    _("At most %(limit)s characters.") % {"limit": limit}
+                )
     if errors:
         raise ValidationError(errors)
     before = snapshot(school)
     for key, value in changes.items():
         setattr(school, key, value)
-    school.full_clean(exclude=["region", "town", "parent", "kind"])
     school.save()
     audit_update(actor=actor, obj=school, before=before)
     return school
