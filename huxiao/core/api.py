@@ -105,7 +105,14 @@ def paginate(qs, *, limit: int, offset: int) -> dict:
     return {"count": qs.count(), "items": list(qs[offset : offset + limit])}
 
 
+_registered = False
+
+
 def register_routers() -> NinjaAPI:
+    """Mount every app's router once (a retried URLconf import must not mount them twice)."""
+    global _registered
+    if _registered:
+        return api
     from huxiao.accounts.api import router as accounts_router
     from huxiao.audit.api import router as audit_router
     from huxiao.orgs.api import router as orgs_router
@@ -115,4 +122,5 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", orgs_router)
     api.add_router("/", people_router)
     api.add_router("/", audit_router)
+    _registered = True
     return api

@@ -1,0 +1,66 @@
+"""Load the demo township (示范县 · 大杨树镇) and its demo logins. Demo mode only."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from huxiao.demo.township import DEMO_PASSWORD, DEMO_USERS, DemoModeOff, load_demo_township
+
+_SUMMARY_ORDER = (
+    "towns",
+    "organizations",
+    "schools",
+    "classes",
+    "staff",
+    "certificates",
+    "children",
+    "guardians",
+    "users",
+    "memberships",
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo township: 示范县 · 大杨树镇 with six schools, about 2,000 children and "
+        "ten demo logins. Safe to run again. Refuses unless demo mode is on (HUXIAO_DEMO=1)."
+    )
+
+    def handle(self, *args, **options):
+        # Checked here and again in load_demo_township: it sets a published password.
+        if not settings.DEMO_MODE:
+            raise CommandError(
+                "Demo mode is off, so the demo township was not loaded. "
+                "Set HUXIAO_DEMO=1 (never in production) and run `manage.py demo` again."
+            )
+        started = time.perf_counter()
+        try:
+            result = load_demo_township(stdout=self.stdout if options["verbosity"] > 1 else None)
+        except DemoModeOff as exc:
+            raise CommandError(str(exc)) from exc
+        elapsed = time.perf_counter() - started
+
+        created, updated = result["created"], result["updated"]
+        if created or updated:
+            self.stdout.write(self.style.SUCCESS(f"Demo township loaded in {elapsed:.1f} s."))
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Demo township already loaded; nothing changed ({elapsed:.1f} s)."
+                )
+            )
+        for key in _SUMMARY_ORDER:
+            note = []
+            if created.get(key):
+                note.append(f"+{created[key]} new")
+            if updated.get(key):
+                note.append(f"{updated[key]} restored")
+            suffix = f"  ({', '.join(note)})" if note else ""
+            self.stdout.write(f"  {key:<14}{result[key]:>6}{suffix}")
+        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
+        for user in DEMO_USERS:
+            posts = "; ".join(title for _, _, title in user.memberships)
+            self.stdout.write(f"  {user.username:<11}{user.full_name}  {posts}")
