@@ -4,6 +4,10 @@ import logging
 import re
 import uuid
 
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+
 from huxiao.core import request_context
 
 logger = logging.getLogger("huxiao.request")
@@ -35,4 +39,24 @@ class RequestIdMiddleware:
         finally:
             request_context.reset(token)
         response["X-Request-ID"] = request_id
+        return response
+
+
+class HtmxLoginRedirectMiddleware:
+    """An htmx request whose session expired gets a full-page redirect to the login page,
+    not the login form swapped into a panel."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            request.headers.get("HX-Request") == "true"
+            and response.status_code == 302
+            and response.get("Location", "").startswith(str(resolve_url(settings.LOGIN_URL)))
+        ):
+            redirect = HttpResponse(status=204)
+            redirect["HX-Redirect"] = response["Location"]
+            return redirect
         return response

@@ -182,6 +182,14 @@ def child_update(
         id_number=id_number,
         exclude_pk=child.pk,
     )
+    if (
+        "birth_date" in cleaned
+        and "id_number" not in cleaned
+        and child.id_number_hash
+        and cleaned["birth_date"] != child.birth_date
+    ):
+        # The stored ID number fixed the birth date; change the number to change the date.
+        errors.add("birth_date", _("The birth date does not match the resident ID number."))
     if school_class is not None:
         if school_class.school_id != child.school_id:
             errors.add("class_id", _("The class must belong to the child's school."))

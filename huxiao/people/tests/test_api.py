@@ -296,3 +296,20 @@ def test_staff_and_class_crud_for_principal(world, api):
         json={"school_id": world.other_school.pk, "name": "x", "role": "guard"},
     )
     assert other.status_code == 400 and "school_id" in other.json()["errors"]
+
+
+def test_birth_date_cannot_contradict_the_stored_id_number(world, api):
+    response = api(
+        "patch",
+        f"/api/v1/children/{world.child.pk}",
+        world.users["principal"],
+        json={"birth_date": "2020-01-01"},
+    )
+    assert response.status_code == 400
+    assert "birth_date" in response.json()["errors"]
+
+
+def test_htmx_request_with_expired_session_redirects_the_whole_page(client, db):
+    response = client.get("/people/classes/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith("/accounts/login/")
