@@ -21,9 +21,11 @@ def navigation_for(user, membership) -> list[dict]:
             }
         )
         items.append({"label": _("Staff"), "url": reverse("people:staff_list"), "key": "staff"})
-    if visible_school_ids(user, Action.IMPORT_ROSTER):
+    if visible_school_ids(user, Action.IMPORT_ROSTER) or visible_school_ids(
+        user, Action.EXPORT_ROSTER
+    ):
         items.append(
-            {"label": _("Roster import"), "url": reverse("imports:job_list"), "key": "imports"}
+            {"label": _("Import and export"), "url": reverse("imports:job_list"), "key": "imports"}
         )
     if visible_school_ids(user, Action.VIEW_AUDIT):
         items.append(

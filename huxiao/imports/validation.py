@@ -170,7 +170,7 @@ class ClassRows(RowChecker):
             else:
                 self._unique_in_file(errors, "name", cleaned["name"], number)
         # Same rule as people.services.class_create.
-        cleaned["grade"] = _text(raw.get("grade"))[:20]
+        cleaned["grade"] = v.clean_grade(_text(raw.get("grade")))
         teacher = _text(raw.get("head_teacher"))
         cleaned["head_teacher"] = teacher
         cleaned["head_teacher_id"] = None

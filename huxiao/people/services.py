@@ -43,7 +43,7 @@ def _clean_class(errors: v.FieldErrors, *, school, name, grade, head_teacher, ex
         ):
             errors.add("name", _("A class with this name already exists at this school."))
     if grade is not _UNSET:
-        cleaned["grade"] = str(grade or "").strip()[:20]
+        cleaned["grade"] = v.clean_grade(grade)
     if head_teacher is not _UNSET:
         if head_teacher is not None and head_teacher.school_id != school.pk:
             errors.add("head_teacher_id", _("The head teacher must work at this school."))

@@ -46,6 +46,10 @@ def clean_name(value) -> str:
     return name
 
 
+def clean_grade(value) -> str:
+    return str(value or "").strip()[:20]
+
+
 def clean_phone(value, *, required: bool = True) -> str:
     phone = re.sub(r"[\s]", "", str(value or ""))
     if phone.endswith(".0"):  # Excel stores phone numbers typed as numbers as floats

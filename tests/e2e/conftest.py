@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -46,14 +45,11 @@ def browser():
         from playwright.sync_api import sync_playwright
     except ImportError as exc:  # pragma: no cover - the dev extra installs it
         _missing_browser(f"Python Playwright is not importable ({exc})")
-    profile = tempfile.mkdtemp(prefix="huxiao-chromium-")
+    # Playwright gives every launch a new empty profile of its own.
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--user-data-dir={profile}"]
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-    shutil.rmtree(profile, ignore_errors=True)
 
 
 @pytest.fixture
