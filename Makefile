@@ -46,6 +46,7 @@ browser:
 	scripts/install-browser.sh
 
 bench: $(STAMP)
+	scripts/install-bench-tools.sh
 	$(BIN)/python bench/http_floor.py
 	$(BIN)/python bench/roster.py
 

@@ -94,6 +94,7 @@ def local_keys(path: Path) -> dict:
     keys = {
         "secret_key": secrets.token_urlsafe(50),
         "data_key": secrets.token_urlsafe(32),
+        "hash_key": secrets.token_urlsafe(32),
     }
     # Created with owner-only permissions: the data key decrypts ID numbers.
     try:

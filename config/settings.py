@@ -33,6 +33,7 @@ DEMO_MODE = env_bool("HUXIAO_DEMO", False)
 
 _secret_key = env_str("HUXIAO_SECRET_KEY")
 _data_key = env_str("HUXIAO_DATA_KEY")
+_hash_key = env_str("HUXIAO_HASH_KEY")
 if PRODUCTION:
     if not _secret_key or not _data_key:
         raise ImproperlyConfigured(
@@ -44,15 +45,21 @@ elif not _secret_key or not _data_key:
     _keys = local_keys(VAR_DIR / "local-keys.json")
     _secret_key = _secret_key or _keys["secret_key"]
     _data_key = _data_key or _keys["data_key"]
+    _hash_key = _hash_key or _keys.get("hash_key", "")
 
 SECRET_KEY = _secret_key
 # Encrypts resident ID numbers (and later the high-risk register) at rest; see ADR 0004.
 HUXIAO_DATA_KEY = _data_key
+# Keys the lookup hashes of ID numbers. It does not rotate with the data key, so exact
+# look-ups and duplicate checks keep working across a data-key rotation (ADR 0004).
+HUXIAO_HASH_KEY = _hash_key or _data_key
 # Old data keys still accepted for decryption during key rotation (comma separated).
 HUXIAO_DATA_KEYS_OLD = env_list("HUXIAO_DATA_KEYS_OLD", [])
 
 ALLOWED_HOSTS = env_list("HUXIAO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("HUXIAO_CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies whose X-Forwarded-For is believed (login lockout, audit addresses).
+HUXIAO_TRUSTED_PROXIES = frozenset(env_list("HUXIAO_TRUSTED_PROXIES", []))
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -28,6 +28,8 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
+    audit_exclude = ("key_hash", "prefix")
+
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
@@ -61,6 +63,8 @@ class DeviceToken(models.Model):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
+    # Neither the hash nor the token's first characters belong in the trail.
+    audit_exclude = ("key_hash", "prefix")
 
     class Meta:
         verbose_name = _("device")

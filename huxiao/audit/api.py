@@ -5,7 +5,7 @@ import datetime as dt
 from ninja import Router, Schema
 
 from huxiao.audit.selectors import audit_event_list
-from huxiao.core.api import paginate
+from huxiao.core.api import DbId, paginate
 
 router = Router(tags=["audit"])
 
@@ -34,8 +34,8 @@ def audit_list(
     request,
     object_type: str = "",
     object_id: str = "",
-    user_id: int | None = None,
-    school_id: int | None = None,
+    user_id: DbId | None = None,
+    school_id: DbId | None = None,
     limit: int = 50,
     offset: int = 0,
 ):

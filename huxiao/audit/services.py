@@ -128,6 +128,7 @@ def audit_create(*, actor, obj: models.Model, school=None) -> AuditEvent:
 def audit_update(*, actor, obj: models.Model, before: dict, school=None) -> AuditEvent | None:
     after = snapshot(obj)
     changed = diff(before, after)
+    changed.pop("updated_at", None)
     if not changed:
         return None
     return audit_record(

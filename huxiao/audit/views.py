@@ -12,9 +12,10 @@ from huxiao.core.scoping import visible_school_ids
 
 def _int(value):
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None
 
 
 @login_required

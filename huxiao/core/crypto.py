@@ -32,7 +32,9 @@ def _derive(secret: str, info: bytes) -> bytes:
 
 
 @lru_cache(maxsize=8)
-def _keys(current: str, old: tuple[str, ...]) -> tuple[str, dict[str, AESGCM], bytes]:
+def _keys(
+    current: str, old: tuple[str, ...], hash_secret: str
+) -> tuple[str, dict[str, AESGCM], bytes]:
     ring: dict[str, AESGCM] = {}
     current_id = ""
     for index, secret in enumerate((current, *old)):
@@ -41,12 +43,14 @@ def _keys(current: str, old: tuple[str, ...]) -> tuple[str, dict[str, AESGCM], b
         ring[key_id] = AESGCM(enc_key)
         if index == 0:
             current_id = key_id
-    hash_key = _derive(current, b"huxiao-lookup-hash-v1")
+    hash_key = _derive(hash_secret, b"huxiao-lookup-hash-v1")
     return current_id, ring, hash_key
 
 
 def _keyring():
-    return _keys(settings.HUXIAO_DATA_KEY, tuple(settings.HUXIAO_DATA_KEYS_OLD))
+    return _keys(
+        settings.HUXIAO_DATA_KEY, tuple(settings.HUXIAO_DATA_KEYS_OLD), settings.HUXIAO_HASH_KEY
+    )
 
 
 def encrypt(plaintext: str) -> str:

@@ -15,8 +15,22 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def client_ip(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is trusted in production settings via the proxy.
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address. X-Forwarded-For counts only when the direct peer is one of
+    HUXIAO_TRUSTED_PROXIES (nginx); then the right-most address not itself a trusted
+    proxy is the client, since anything left of it the client could have written."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    trusted = settings.HUXIAO_TRUSTED_PROXIES
+    if remote not in trusted:
+        return remote
+    forwarded = [
+        part.strip()
+        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if part.strip()
+    ]
+    for address in reversed(forwarded):
+        if address not in trusted:
+            return address[:64]
+    return remote
 
 
 class RequestIdMiddleware:

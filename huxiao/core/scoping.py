@@ -97,6 +97,25 @@ def school_filter_for_org(org) -> Q:
     return Q(region_id=org.region_id)
 
 
+def _schools_of_org(principal, org) -> frozenset[int]:
+    """The schools an organization's members see; computed once per request and shared by
+    every action (the role decides the actions, not the set). A school sees itself: no query."""
+    cache = _scope_cache(principal)
+    key = ("org_schools", org.pk)
+    if key not in cache:
+        if org.kind in SCHOOL_KINDS:
+            cache[key] = frozenset({org.pk})
+        else:
+            from huxiao.orgs.models import Organization
+
+            cache[key] = frozenset(
+                Organization.objects.filter(
+                    school_filter_for_org(org), kind__in=SCHOOL_KINDS
+                ).values_list("pk", flat=True)
+            )
+    return cache[key]
+
+
 def visible_school_ids(principal, action: str = "view") -> frozenset[int]:
     """Primary keys of the schools on which `principal` may perform `action`."""
     if principal is None or not getattr(principal, "is_authenticated", False):
@@ -109,22 +128,22 @@ def visible_school_ids(principal, action: str = "view") -> frozenset[int]:
         ids = frozenset({principal.school_id}) if action in principal.actions else frozenset()
         cache[key] = ids
         return ids
-    from huxiao.orgs.models import Organization
-
-    filters = Q(pk__in=[])
-    any_rule = False
-    for membership in _memberships(principal):
-        org = membership.organization
-        if role_allows(membership.role, action, county_level=org.is_county_level):
-            filters |= school_filter_for_org(org)
-            any_rule = True
     if principal.is_superuser:
-        filters, any_rule = Q(), True
-    if not any_rule:
-        ids = frozenset()
+        all_key = ("schools", "*")
+        if all_key not in cache:
+            from huxiao.orgs.models import Organization
+
+            cache[all_key] = frozenset(
+                Organization.objects.filter(kind__in=SCHOOL_KINDS).values_list("pk", flat=True)
+            )
+        ids = cache[all_key]
     else:
-        ids = frozenset(
-            Organization.objects.filter(filters, kind__in=SCHOOL_KINDS).values_list("pk", flat=True)
+        ids = frozenset().union(
+            *(
+                _schools_of_org(principal, m.organization)
+                for m in _memberships(principal)
+                if role_allows(m.role, action, county_level=m.organization.is_county_level)
+            )
         )
     cache[key] = ids
     return ids

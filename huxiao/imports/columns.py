@@ -299,7 +299,16 @@ def file_word(value_type: str, value) -> str:
         return words.get(value, str(value))
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return spreadsheet_safe(str(value))
+
+
+# Text a spreadsheet program would run as a formula (CSV/formula injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Keep user text as text: a leading apostrophe stops Excel/WPS reading a formula."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def page_label(value_type: str, value) -> str:

@@ -462,7 +462,12 @@ def _data_rows(columns, positions, header_number, rows) -> Iterator[tuple[int, d
     limit = max_rows()
     width_needed = max(positions.values()) + 1
     count = 0
+    # Blank rows cost time too: a tiny file can number its only row 1,000,000.
+    last_number = header_number + 2 * limit + 1000
+    too_many = _("The file has more than %(limit)s rows; split it into several files.")
     for number, row in enumerate(rows, start=header_number + 1):
+        if number > last_number:
+            raise WorkbookError(too_many % {"limit": limit})
         if len(row) < width_needed:
             row = tuple(row) + (None,) * (width_needed - len(row))
         raw = {key: row[index] for key, index in positions.items()}

@@ -63,6 +63,9 @@ def _require_safe_expat() -> None:
 _require_safe_expat()
 
 
+EXCEL_MAX_ROWS = 1_048_576
+
+
 class WorkbookError(Exception):
     """The upload cannot be read; `message` tells the user why, in their language."""
 
@@ -257,6 +260,9 @@ class FirstSheet:
                     element.clear()
                 elif name == "row":
                     number = int(element.get("r") or expected)
+                    if number < expected or number > EXCEL_MAX_ROWS:
+                        # Rows out of order or past Excel's last row: not a sheet Excel wrote.
+                        raise WorkbookError(DAMAGED_MESSAGE)
                     while expected < number:  # rows the file leaves out are empty
                         yield ()
                         expected += 1

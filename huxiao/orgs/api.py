@@ -3,8 +3,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ninja import Router, Schema
+from pydantic import ConfigDict
 
-from huxiao.core.api import paginate
+from huxiao.core.api import DbId, paginate
 from huxiao.orgs import selectors, services
 from huxiao.orgs.models import Organization
 
@@ -43,6 +44,8 @@ class SchoolPage(Schema):
 
 
 class SchoolPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = None
     short_name: str | None = None
     address: str | None = None
@@ -57,18 +60,18 @@ class SchoolPatch(Schema):
 
 
 @router.get("/schools", response=SchoolPage)
-def school_list(request, town_id: int | None = None, limit: int = 50, offset: int = 0):
+def school_list(request, town_id: DbId | None = None, limit: int = 50, offset: int = 0):
     qs = selectors.school_list(actor=request.auth, town_id=town_id)
     return paginate(qs, limit=limit, offset=offset)
 
 
 @router.get("/schools/{school_id}", response=SchoolOut)
-def school_detail(request, school_id: int):
+def school_detail(request, school_id: DbId):
     return selectors.school_get(actor=request.auth, school_id=school_id)
 
 
 @router.patch("/schools/{school_id}", response=SchoolOut)
-def school_patch(request, school_id: int, payload: SchoolPatch):
+def school_patch(request, school_id: DbId, payload: SchoolPatch):
     school = selectors.school_get(actor=request.auth, school_id=school_id)
     changes = payload.dict(exclude_unset=True)
     services.school_update(actor=request.auth, school=school, **changes)

@@ -187,7 +187,8 @@ class Organization(models.Model):
 
     @property
     def is_county_level(self) -> bool:
-        return self.town_id is None
+        """A county office (no town). A school without a town is still just a school."""
+        return self.town_id is None and not self.is_school
 
 
 class Membership(models.Model):

@@ -11,6 +11,7 @@ from huxiao.core.permissions import require
 from huxiao.core.roles import ROLES_BY_KIND, Action, OrgKind
 from huxiao.core.scoping import clear_scope_cache
 from huxiao.orgs.models import Membership, Organization
+from huxiao.people.validation import clean_text
 
 SCHOOL_DETAIL_FIELDS = (
     "name",
@@ -43,16 +44,21 @@ def school_update(*, actor, school: Organization, **changes) -> Organization:
         errors.setdefault(field, []).append(_("This field cannot be changed here."))
     if "name" in changes and not str(changes["name"] or "").strip():
         errors.setdefault("name", []).append(_("This field is required."))
+        changes.pop("name")
     for field, kind in _LINKS.items():
         target = changes.get(field)
         if target is not None and (target.kind != kind or target.region_id != school.region_id):
             errors.setdefault(field, []).append(_("Choose an organization of the right kind."))
     if "enrolment" in changes:
         try:
-            if int(changes["enrolment"]) < 0:
+            changes["enrolment"] = int(changes["enrolment"])
+            if not 0 <= changes["enrolment"] <= 2_147_483_647:
                 raise ValueError
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             errors.setdefault("enrolment", []).append(_("Enter a whole number, 0 or more."))
+    for field in ("is_boarding", "is_registered"):
+        if field in changes and not isinstance(changes[field], bool):
+            errors.setdefault(field, []).append(_("This field is required."))
     for field in ("stage", "ownership"):
         if field in changes:
             allowed = {c for c, _label in Organization._meta.get_field(field).choices}
@@ -60,12 +66,11 @@ def school_update(*, actor, school: Organization, **changes) -> Organization:
                 errors.setdefault(field, []).append(_("Select a valid choice."))
     for field in ("name", "short_name", "address", "phone", "operator", "landlord"):
         if field in changes:
-            changes[field] = str(changes[field] or "").strip()
             limit = Organization._meta.get_field(field).max_length
-            if len(changes[field]) > limit:
-                errors.setdefault(field, []).append(
-                    _("At most %(limit)s characters.") % {"limit": limit}
-                )
+            try:
+                changes[field] = clean_text(changes[field], max_length=limit)
+            except ValidationError as exc:
+                errors.setdefault(field, []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
     before = snapshot(school)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from ninja import Router, Status
 
-from huxiao.core.api import paginate
+from huxiao.core.api import DbId, paginate
 from huxiao.core.roles import Action
 from huxiao.orgs.models import Organization
 from huxiao.people import selectors, services
@@ -29,6 +30,7 @@ from huxiao.people.schemas import (
     StaffOut,
     StaffPage,
     StaffPatch,
+    child_row,
 )
 
 router = Router(tags=["people"])
@@ -55,7 +57,7 @@ def _school(actor, school_id):
 
 
 @router.get("/classes", response=ClassPage)
-def class_list(request, school_id: int | None = None, limit: int = 50, offset: int = 0):
+def class_list(request, school_id: DbId | None = None, limit: int = 50, offset: int = 0):
     qs = selectors.class_list(actor=request.auth, school_id=school_id)
     return paginate(qs, limit=limit, offset=offset)
 
@@ -74,12 +76,12 @@ def class_create(request, payload: ClassIn):
 
 
 @router.get("/classes/{class_id}", response=ClassOut)
-def class_detail(request, class_id: int):
+def class_detail(request, class_id: DbId):
     return selectors.class_get(actor=request.auth, class_id=class_id)
 
 
 @router.patch("/classes/{class_id}", response=ClassOut)
-def class_patch(request, class_id: int, payload: ClassPatch):
+def class_patch(request, class_id: DbId, payload: ClassPatch):
     actor = request.auth
     school_class = selectors.class_get(actor=actor, class_id=class_id)
     changes = payload.dict(exclude_unset=True)
@@ -91,7 +93,7 @@ def class_patch(request, class_id: int, payload: ClassPatch):
 
 
 @router.delete("/classes/{class_id}", response={204: None})
-def class_delete(request, class_id: int):
+def class_delete(request, class_id: DbId):
     school_class = selectors.class_get(actor=request.auth, class_id=class_id)
     services.class_delete(actor=request.auth, school_class=school_class)
     return Status(204, None)
@@ -103,8 +105,8 @@ def class_delete(request, class_id: int):
 @router.get("/children", response=ChildPage)
 def child_list(
     request,
-    school_id: int | None = None,
-    class_id: int | None = None,
+    school_id: DbId | None = None,
+    class_id: DbId | None = None,
     search: str = "",
     limit: int = 50,
     offset: int = 0,
@@ -112,7 +114,7 @@ def child_list(
     qs = selectors.child_list(
         actor=request.auth, school_id=school_id, class_id=class_id, search=search[:50]
     )
-    return paginate(qs, limit=limit, offset=offset)
+    return paginate(qs, limit=limit, offset=offset, row=child_row)
 
 
 @router.post("/children", response={201: ChildOut})
@@ -130,12 +132,12 @@ def child_create(request, payload: ChildIn):
 
 
 @router.get("/children/{child_id}", response=ChildOut)
-def child_detail(request, child_id: int):
+def child_detail(request, child_id: DbId):
     return selectors.child_get(actor=request.auth, child_id=child_id)
 
 
 @router.patch("/children/{child_id}", response=ChildOut)
-def child_patch(request, child_id: int, payload: ChildPatch):
+def child_patch(request, child_id: DbId, payload: ChildPatch):
     actor = request.auth
     child = selectors.child_get(actor=actor, child_id=child_id)
     changes = payload.dict(exclude_unset=True)
@@ -147,17 +149,22 @@ def child_patch(request, child_id: int, payload: ChildPatch):
 
 
 @router.delete("/children/{child_id}", response={204: None})
-def child_delete(request, child_id: int):
+def child_delete(request, child_id: DbId):
     child = selectors.child_get(actor=request.auth, child_id=child_id)
     services.child_delete(actor=request.auth, child=child)
     return Status(204, None)
 
 
-@router.get("/children/{child_id}/id-number", response=IdNumberOut)
-def child_id_number(request, child_id: int, purpose: str = ""):
-    """The full resident ID number; the read is logged."""
+@router.post("/children/{child_id}/id-number", response=IdNumberOut)
+def child_id_number(request, response: HttpResponse, child_id: DbId, purpose: str = ""):
+    """The full resident ID number; the read is logged.
+
+    POST, not GET: a reveal is an audited act, so a link or a prefetch must not cause one,
+    and session callers go through the CSRF check.
+    """
     child = selectors.child_get(actor=request.auth, child_id=child_id)
     number = services.child_reveal_id_number(actor=request.auth, child=child, purpose=purpose[:200])
+    response["Cache-Control"] = "no-store"
     return {"id_number": number}
 
 
@@ -165,7 +172,7 @@ def child_id_number(request, child_id: int, purpose: str = ""):
 
 
 @router.get("/guardians", response=GuardianPage)
-def guardian_list(request, child_id: int | None = None, limit: int = 50, offset: int = 0):
+def guardian_list(request, child_id: DbId | None = None, limit: int = 50, offset: int = 0):
     qs = selectors.guardian_list(actor=request.auth, child_id=child_id)
     return paginate(qs, limit=limit, offset=offset)
 
@@ -179,12 +186,12 @@ def guardian_create(request, payload: GuardianIn):
 
 
 @router.get("/guardians/{guardian_id}", response=GuardianOut)
-def guardian_detail(request, guardian_id: int):
+def guardian_detail(request, guardian_id: DbId):
     return selectors.guardian_get(actor=request.auth, guardian_id=guardian_id)
 
 
 @router.patch("/guardians/{guardian_id}", response=GuardianOut)
-def guardian_patch(request, guardian_id: int, payload: GuardianPatch):
+def guardian_patch(request, guardian_id: DbId, payload: GuardianPatch):
     guardian = selectors.guardian_get(actor=request.auth, guardian_id=guardian_id)
     return services.guardian_update(
         actor=request.auth, guardian=guardian, **payload.dict(exclude_unset=True)
@@ -192,7 +199,7 @@ def guardian_patch(request, guardian_id: int, payload: GuardianPatch):
 
 
 @router.delete("/guardians/{guardian_id}", response={204: None})
-def guardian_delete(request, guardian_id: int):
+def guardian_delete(request, guardian_id: DbId):
     guardian = selectors.guardian_get(actor=request.auth, guardian_id=guardian_id)
     services.guardian_delete(actor=request.auth, guardian=guardian)
     return Status(204, None)
@@ -203,7 +210,7 @@ def guardian_delete(request, guardian_id: int):
 
 @router.get("/staff", response=StaffPage)
 def staff_list(
-    request, school_id: int | None = None, role: str = "", limit: int = 50, offset: int = 0
+    request, school_id: DbId | None = None, role: str = "", limit: int = 50, offset: int = 0
 ):
     qs = selectors.staff_list(actor=request.auth, school_id=school_id, role=role[:32])
     return paginate(qs, limit=limit, offset=offset)
@@ -218,12 +225,12 @@ def staff_create(request, payload: StaffIn):
 
 
 @router.get("/staff/{staff_id}", response=StaffOut)
-def staff_detail(request, staff_id: int):
+def staff_detail(request, staff_id: DbId):
     return selectors.staff_get(actor=request.auth, staff_id=staff_id)
 
 
 @router.patch("/staff/{staff_id}", response=StaffOut)
-def staff_patch(request, staff_id: int, payload: StaffPatch):
+def staff_patch(request, staff_id: DbId, payload: StaffPatch):
     staff = selectors.staff_get(actor=request.auth, staff_id=staff_id)
     return services.staff_update(
         actor=request.auth, staff=staff, **payload.dict(exclude_unset=True)
@@ -231,7 +238,7 @@ def staff_patch(request, staff_id: int, payload: StaffPatch):
 
 
 @router.delete("/staff/{staff_id}", response={204: None})
-def staff_delete(request, staff_id: int):
+def staff_delete(request, staff_id: DbId):
     staff = selectors.staff_get(actor=request.auth, staff_id=staff_id)
     services.staff_delete(actor=request.auth, staff=staff)
     return Status(204, None)

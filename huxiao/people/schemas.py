@@ -3,6 +3,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ninja import Schema
+from pydantic import ConfigDict
+
+from huxiao.core.api import DbId
 
 
 class ClassOut(Schema):
@@ -15,16 +18,20 @@ class ClassOut(Schema):
 
 
 class ClassIn(Schema):
-    school_id: int
+    model_config = ConfigDict(extra="forbid")
+
+    school_id: DbId
     name: str
     grade: str = ""
-    head_teacher_id: int | None = None
+    head_teacher_id: DbId | None = None
 
 
 class ClassPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = None
     grade: str | None = None
-    head_teacher_id: int | None = None
+    head_teacher_id: DbId | None = None
 
 
 class ChildOut(Schema):
@@ -47,8 +54,25 @@ class ChildOut(Schema):
         return obj.school_class.name
 
 
+def child_row(child) -> dict:
+    """ChildOut of one child as a plain dict (the list's fast path); kept equal by a test."""
+    return {
+        "id": child.id,
+        "school_id": child.school_id,
+        "class_id": child.school_class_id,
+        "class_name": child.school_class.name,
+        "name": child.name,
+        "gender": child.gender,
+        "birth_date": child.birth_date,
+        "id_number_masked": child.id_number_masked,
+        "is_active": child.is_active,
+    }
+
+
 class ChildIn(Schema):
-    class_id: int
+    model_config = ConfigDict(extra="forbid")
+
+    class_id: DbId
     name: str
     gender: str
     id_number: str
@@ -56,7 +80,9 @@ class ChildIn(Schema):
 
 
 class ChildPatch(Schema):
-    class_id: int | None = None
+    model_config = ConfigDict(extra="forbid")
+
+    class_id: DbId | None = None
     name: str | None = None
     gender: str | None = None
     id_number: str | None = None
@@ -80,7 +106,9 @@ class GuardianOut(Schema):
 
 
 class GuardianIn(Schema):
-    child_id: int
+    model_config = ConfigDict(extra="forbid")
+
+    child_id: DbId
     name: str
     relationship: str
     phone: str
@@ -90,6 +118,8 @@ class GuardianIn(Schema):
 
 
 class GuardianPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = None
     relationship: str | None = None
     phone: str | None = None
@@ -111,7 +141,9 @@ class StaffOut(Schema):
 
 
 class StaffIn(Schema):
-    school_id: int
+    model_config = ConfigDict(extra="forbid")
+
+    school_id: DbId
     name: str
     role: str
     phone: str = ""
@@ -121,6 +153,8 @@ class StaffIn(Schema):
 
 
 class StaffPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = None
     role: str | None = None
     phone: str | None = None

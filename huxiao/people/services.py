@@ -195,7 +195,7 @@ def child_update(
             errors.add("class_id", _("The class must belong to the child's school."))
         cleaned["school_class"] = school_class
     if is_active is not _UNSET:
-        cleaned["is_active"] = bool(is_active)
+        cleaned["is_active"] = errors.run("is_active", v.clean_required_bool, is_active)
     errors.raise_if_any()
     before = snapshot(child)
     _apply(child, cleaned)
@@ -245,9 +245,9 @@ def _clean_guardian(errors, *, name, relationship, phone, can_pick_up, is_primar
     if phone is not _UNSET:
         cleaned["phone"] = errors.run("phone", v.clean_phone, phone)
     if can_pick_up is not _UNSET:
-        cleaned["can_pick_up"] = errors.run("can_pick_up", v.clean_bool, can_pick_up)
+        cleaned["can_pick_up"] = errors.run("can_pick_up", v.clean_required_bool, can_pick_up)
     if is_primary is not _UNSET:
-        cleaned["is_primary"] = errors.run("is_primary", v.clean_bool, is_primary)
+        cleaned["is_primary"] = errors.run("is_primary", v.clean_required_bool, is_primary)
     if id_number is not _UNSET:
         cleaned["id_number"] = errors.run("id_number", v.clean_id_number, id_number, required=False)
     return cleaned
@@ -406,7 +406,7 @@ def staff_update(
         id_number=id_number,
     )
     if is_active is not _UNSET:
-        cleaned["is_active"] = bool(is_active)
+        cleaned["is_active"] = errors.run("is_active", v.clean_required_bool, is_active)
     errors.raise_if_any()
     before = snapshot(staff)
     _apply(staff, cleaned)
@@ -419,6 +419,8 @@ def staff_update(
 def staff_delete(*, actor, staff: Staff) -> None:
     require(actor, Action.EDIT_STAFF, staff.school_id)
     audit_delete(actor=actor, obj=staff)
+    for certificate in staff.certificates.all():
+        audit_delete(actor=actor, obj=certificate, school=staff.school_id)
     try:
         with transaction.atomic():
             staff.delete()
@@ -432,9 +434,8 @@ def certificate_add(
 ) -> Certificate:
     require(actor, Action.EDIT_STAFF, staff.school_id)
     errors = v.FieldErrors()
-    kind_clean = str(kind or "").strip()
-    if not kind_clean:
-        errors.add("kind", _("This field is required."))
+    kind_clean = errors.run("kind", v.clean_text, kind, max_length=100, required=True)
+    number_clean = errors.run("number", v.clean_text, number, max_length=64)
     issued = errors.run("issued_on", v.clean_date, issued_on)
     expires = errors.run("expires_on", v.clean_date, expires_on)
     if issued and expires and expires < issued:
@@ -442,8 +443,8 @@ def certificate_add(
     errors.raise_if_any()
     certificate = Certificate.objects.create(
         staff=staff,
-        kind=kind_clean[:100],
-        number=str(number or "").strip()[:64],
+        kind=kind_clean,
+        number=number_clean,
         issued_on=issued,
         expires_on=expires,
     )

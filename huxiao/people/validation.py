@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -37,8 +38,26 @@ class FieldErrors:
             raise ValidationError(self.errors)
 
 
+def reject_control_characters(text: str) -> str:
+    """Control characters break spreadsheets and PostgreSQL (NUL) and are never meant."""
+    if any(unicodedata.category(char) == "Cc" and char != "\t" for char in text):
+        raise ValidationError(_("Remove the invisible control characters."), code="control")
+    return text
+
+
+def clean_text(value, *, max_length: int, required: bool = False) -> str:
+    text = reject_control_characters(str(value or "").strip())
+    if not text and required:
+        raise ValidationError(_("This field is required."), code="required")
+    if len(text) > max_length:
+        raise ValidationError(
+            _("At most %(limit)s characters.") % {"limit": max_length}, code="max_length"
+        )
+    return text
+
+
 def clean_name(value) -> str:
-    name = str(value or "").strip()
+    name = reject_control_characters(str(value or "").strip())
     if not name:
         raise ValidationError(_("This field is required."), code="required")
     if len(name) > 50:
@@ -47,7 +66,7 @@ def clean_name(value) -> str:
 
 
 def clean_grade(value) -> str:
-    return str(value or "").strip()[:20]
+    return reject_control_characters(str(value or "").strip()[:20])
 
 
 def clean_phone(value, *, required: bool = True) -> str:
@@ -164,6 +183,13 @@ def clean_bool(value, *, default: bool = False) -> bool:
     if text in {"0", "false", "no", "n", "否", "不", "不允许", "×"}:
         return False
     raise ValidationError(_("Enter yes or no (是/否)."), code="bool")
+
+
+def clean_required_bool(value) -> bool:
+    """For API and page updates: an explicit null is not "no"."""
+    if value is None:
+        raise ValidationError(_("This field is required."), code="required")
+    return clean_bool(value)
 
 
 def clean_date(value, *, required: bool = False) -> dt.date | None:

@@ -23,7 +23,14 @@ def _roster(path, class_name: str, rows: int) -> None:
     sheet.append(["班级", "姓名", "性别", "身份证号"])
     for n in range(rows):
         born = dt.date(2021, 1 + n % 12, 1 + n)
-        sheet.append([class_name, f"导入孩子{n}", "男" if n % 2 else "女", make_id_number("130123", born, 500 + n)])
+        sheet.append(
+            [
+                class_name,
+                f"导入孩子{n}",
+                "男" if n % 2 else "女",
+                make_id_number("130123", born, 500 + n),
+            ]
+        )
     buffer = io.BytesIO()
     book.save(buffer)
     path.write_bytes(buffer.getvalue())

@@ -109,4 +109,6 @@ def test_device_token_issue_requires_edit_org(world):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        device_token_issue(actor=world.users["guard"], school=world.school, name="x", kind="alarm_box")
+        device_token_issue(
+            actor=world.users["guard"], school=world.school, name="x", kind="alarm_box"
+        )

@@ -35,15 +35,26 @@ def test_audit_page_matrix(trail, client, name, expected):
 
 def test_audit_api_per_object_and_user(trail, api):
     county = trail.users["county"]
-    response = api("get", f"/api/v1/audit?object_type=people.child&object_id={trail.child.pk}", county)
+    response = api(
+        "get", f"/api/v1/audit?object_type=people.child&object_id={trail.child.pk}", county
+    )
     items = response.json()["items"]
     assert [i["changes"]["fields"]["name"] for i in items] == [["王小明", "王二明"]]
     # Writes through the API carry the request id into the trail.
-    api("patch", f"/api/v1/children/{trail.child.pk}", trail.users["principal"], json={"name": "王三明"})
-    latest = api("get", f"/api/v1/audit?object_type=people.child&object_id={trail.child.pk}", county)
+    api(
+        "patch",
+        f"/api/v1/children/{trail.child.pk}",
+        trail.users["principal"],
+        json={"name": "王三明"},
+    )
+    latest = api(
+        "get", f"/api/v1/audit?object_type=people.child&object_id={trail.child.pk}", county
+    )
     assert latest.json()["items"][0]["request_id"]
     by_user = api("get", f"/api/v1/audit?user_id={trail.users['principal2'].pk}", county).json()
-    assert {i["object_repr"] for i in by_user["items"] if i["object_type"] == "people.child"} == {"张四"}
+    assert {i["object_repr"] for i in by_user["items"] if i["object_type"] == "people.child"} == {
+        "张四"
+    }
     own = api("get", "/api/v1/audit?object_type=people.child", trail.users["principal"]).json()
     assert {i["object_repr"] for i in own["items"]} == {"王二明", "王三明"}
     assert api("get", "/api/v1/audit", trail.users["teacher"]).json()["count"] == 0

@@ -10,7 +10,11 @@ STATIC = Path(settings.BASE_DIR) / "huxiao" / "static"
 
 def test_vendored_assets_match_their_manifest():
     manifest = json.loads((STATIC / "vendor" / "manifest.json").read_text())
-    assert {"vendor/htmx/htmx.min.js", "vendor/pico/pico.min.css", "vendor/echarts/echarts.min.js"} <= set(manifest)
+    assert {
+        "vendor/htmx/htmx.min.js",
+        "vendor/pico/pico.min.css",
+        "vendor/echarts/echarts.min.js",
+    } <= set(manifest)
     for path, entry in manifest.items():
         digest = hashlib.sha256((STATIC / path).read_bytes()).hexdigest()
         assert digest == entry["sha256"], path
@@ -34,7 +38,9 @@ def test_periodic_purge_of_login_failures(db):
     from huxiao.accounts.models import LoginFailure
     from huxiao.accounts.tasks import purge_old_login_failures
 
-    old = LoginFailure.objects.create(username="a", ip="1.2.3.4", at=timezone.now() - dt.timedelta(days=2))
+    old = LoginFailure.objects.create(
+        username="a", ip="1.2.3.4", at=timezone.now() - dt.timedelta(days=2)
+    )
     fresh = LoginFailure.objects.create(username="a", ip="1.2.3.4", at=timezone.now())
     purge_old_login_failures.call_local()
     assert not LoginFailure.objects.filter(pk=old.pk).exists()

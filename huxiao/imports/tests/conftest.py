@@ -21,3 +21,13 @@ def run_job(django_capture_on_commit_callbacks):
         return job
 
     return run
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Service-level assertions read the English messages; pages keep the default language
+    (Chinese), since the test client's requests activate their own language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

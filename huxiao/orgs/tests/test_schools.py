@@ -26,7 +26,10 @@ def test_school_patch_matrix(world, api, name, status):
     user = world.users[name] if name else None
     before = _snapshot(world)
     response = api(
-        "patch", f"/api/v1/schools/{world.school.pk}", user, json={"landlord": "张房东", "enrolment": 321}
+        "patch",
+        f"/api/v1/schools/{world.school.pk}",
+        user,
+        json={"landlord": "张房东", "enrolment": 321},
     )
     assert response.status_code == status, response.content
     if status == 200:
@@ -39,7 +42,9 @@ def test_school_patch_matrix(world, api, name, status):
 
 def test_school_patch_rejects_bad_values(world, api):
     response = api(
-        "patch", f"/api/v1/schools/{world.school.pk}", world.users["principal"],
+        "patch",
+        f"/api/v1/schools/{world.school.pk}",
+        world.users["principal"],
         json={"enrolment": -1, "stage": "university"},
     )
     assert response.status_code == 400
@@ -63,7 +68,13 @@ def test_school_edit_page(world, client):
     assert page.status_code == 200
     response = client.post(
         f"/orgs/schools/{world.school.pk}/edit/",
-        {"name": "新园名", "stage": "kindergarten", "ownership": "public", "enrolment": "12", "is_registered": "on"},
+        {
+            "name": "新园名",
+            "stage": "kindergarten",
+            "ownership": "public",
+            "enrolment": "12",
+            "is_registered": "on",
+        },
     )
     assert response.status_code == 302
     world.school.refresh_from_db()
@@ -92,7 +103,9 @@ def test_switcher_only_switches_to_own_memberships(world, client):
     from huxiao.orgs.models import Membership
 
     user = world.users["principal"]
-    second = Membership.objects.create(user=user, organization=world.station, role=Role.POLICE_OFFICER)
+    second = Membership.objects.create(
+        user=user, organization=world.station, role=Role.POLICE_OFFICER
+    )
     client.force_login(user)
     client.post("/switch-organization/", {"membership_id": second.pk})
     assert client.get("/").templates[0].name == "core/home_office.html"

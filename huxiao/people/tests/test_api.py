@@ -219,16 +219,18 @@ def test_garbage_never_gives_500(world, api, payload):
 
 def test_id_number_reveal_is_logged_and_role_checked(world, api):
     path = f"/api/v1/children/{world.child.pk}/id-number"
-    response = api("get", path, world.users["principal"])
+    assert api("get", path, world.users["principal"]).status_code == 405
+    response = api("post", path, world.users["principal"])
     assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
     assert response.json()["id_number"] == world.child.decrypt_id_number()
     read = AuditEvent.objects.get(action="read_sensitive")
     assert read.actor == world.users["principal"] and read.object_id == str(world.child.pk)
-    assert api("get", path, world.users["teacher"]).status_code == 403
-    assert api("get", path, world.users["officer"]).status_code == 403
-    assert api("get", path, world.users["principal2"]).status_code == 404
+    assert api("post", path, world.users["teacher"]).status_code == 403
+    assert api("post", path, world.users["officer"]).status_code == 403
+    assert api("post", path, world.users["principal2"]).status_code == 404
     assert AuditEvent.objects.filter(action="read_sensitive").count() == 1
-    assert api("get", path, world.users["police"]).status_code == 200
+    assert api("post", path, world.users["police"]).status_code == 200
 
 
 def test_duplicate_id_number_rejected(world, api):
@@ -313,3 +315,11 @@ def test_htmx_request_with_expired_session_redirects_the_whole_page(client, db):
     response = client.get("/people/classes/", HTTP_HX_REQUEST="true")
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith("/accounts/login/")
+
+
+def test_child_row_matches_child_out(world):
+    """The children list's fast path renders exactly what ChildOut would."""
+    from huxiao.people.schemas import ChildOut, child_row
+
+    child = Child.objects.select_related("school_class").get(pk=world.child.pk)
+    assert child_row(child) == ChildOut.from_orm(child).model_dump()

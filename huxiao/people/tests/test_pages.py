@@ -769,7 +769,7 @@ def test_reveal_without_htmx_renders_a_page(client, world):
         ("county", 403),
         ("principal2", 404),
         ("nobody", 404),
-        ("anonymous", 302),
+        ("anonymous", 204),  # htmx: HX-Redirect to the login page
     ],
 )
 def test_reveal_denied_writes_no_read_row(client, world, who, status):

@@ -1,0 +1,29 @@
+-- Counts responses whose status is not 200 (wrk itself only counts >= 400 as errors, so a
+-- redirect to the login page would pass unnoticed). bench/loadgen.py reads the last line.
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  not_ok = 0
+  last_status = 0
+end
+
+function response(status, headers, body)
+  if status ~= 200 then
+    not_ok = not_ok + 1
+    last_status = status
+  end
+end
+
+function done(summary, latency, requests)
+  local total, status = 0, 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("not_ok")
+    local s = thread:get("last_status")
+    if s ~= 0 then status = s end
+  end
+  io.write(string.format("HUXIAO_NOT_OK %d %d\n", total, status))
+end
