@@ -21,6 +21,7 @@ run: $(STAMP)
 	HUXIAO_DEMO=1 $(BIN)/python manage.py serve
 
 ## make test: the whole suite (unit, API, pages, browser) on the configured database
+PYTEST_ARGS ?= -n auto
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
