@@ -62,6 +62,8 @@ def _api_schools(base: str, username: str) -> list[str]:
 
 def main() -> None:
     base = (sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000").rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise SystemExit("give an http(s) address")
     report = {}
     for username in USERS:
         report[username] = {
