@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huxiao.orgs.models import Organization
+from huxiao.orgs.services import SCHOOL_DETAIL_FIELDS
 
 
 class SchoolForm(forms.ModelForm):
@@ -9,19 +10,7 @@ class SchoolForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = [
-            "name",
-            "short_name",
-            "address",
-            "phone",
-            "stage",
-            "is_boarding",
-            "ownership",
-            "is_registered",
-            "operator",
-            "landlord",
-            "enrolment",
-        ]
+        fields = list(SCHOOL_DETAIL_FIELDS)
         help_texts = {"landlord": _("Only where the premises are rented (§2 3).")}
 
     def _post_clean(self):

@@ -119,6 +119,31 @@ def _audit_url(request, object_type: str, object_id: int, school_id: int) -> str
     return f"{reverse('audit:event_list')}?object_type={object_type}&object_id={object_id}"
 
 
+def _delete_page(
+    request, *, delete, done_message, done_url, title, name, action_url, cancel_url, nav_active
+):
+    """GET: ask for confirmation. POST: call `delete` (a service); a refusal (e.g. a class
+    that still has children) is shown on the confirmation page."""
+    errors = []
+    if request.method == "POST":
+        try:
+            delete()
+        except ValidationError as exc:
+            errors = list(exc.messages)
+        else:
+            messages.success(request, done_message)
+            return redirect(done_url)
+    return _confirm_delete(
+        request,
+        title=title,
+        name=name,
+        action_url=action_url,
+        cancel_url=cancel_url,
+        nav_active=nav_active,
+        errors=errors,
+    )
+
+
 def _confirm_delete(request, *, title, name, action_url, cancel_url, nav_active, errors=()):
     return render(
         request,
@@ -310,24 +335,16 @@ def class_edit(request, class_id: int):
 def class_delete(request, class_id: int):
     school_class = selectors.class_get(actor=request.user, class_id=class_id)
     require(request.user, Action.EDIT_ROSTER, school_class.school_id)
-    school_id = school_class.school_id
-    errors = []
-    if request.method == "POST":
-        try:
-            services.class_delete(actor=request.user, school_class=school_class)
-        except ValidationError as exc:
-            errors = list(exc.messages)
-        else:
-            messages.success(request, _("Class deleted."))
-            return redirect(_list_url("people:class_list", school_id))
-    return _confirm_delete(
+    return _delete_page(
         request,
+        delete=lambda: services.class_delete(actor=request.user, school_class=school_class),
+        done_message=_("Class deleted."),
+        done_url=_list_url("people:class_list", school_class.school_id),
         title=_("Delete class"),
         name=school_class.name,
         action_url=reverse("people:class_delete", args=[school_class.pk]),
         cancel_url=reverse("people:class_detail", args=[school_class.pk]),
         nav_active="classes",
-        errors=errors,
     )
 
 
@@ -448,13 +465,11 @@ def child_move(request, child_id: int):
 def child_delete(request, child_id: int):
     child = selectors.child_get(actor=request.user, child_id=child_id)
     require(request.user, Action.EDIT_ROSTER, child.school_id)
-    class_id = child.school_class_id
-    if request.method == "POST":
-        services.child_delete(actor=request.user, child=child)
-        messages.success(request, _("Child removed."))
-        return redirect("people:class_detail", class_id=class_id)
-    return _confirm_delete(
+    return _delete_page(
         request,
+        delete=lambda: services.child_delete(actor=request.user, child=child),
+        done_message=_("Child removed."),
+        done_url=reverse("people:class_detail", args=[child.school_class_id]),
         title=_("Remove child"),
         name=child.name,
         action_url=reverse("people:child_delete", args=[child.pk]),
@@ -732,24 +747,16 @@ def staff_edit(request, staff_id: int):
 def staff_delete(request, staff_id: int):
     staff = selectors.staff_get(actor=request.user, staff_id=staff_id)
     require(request.user, Action.EDIT_STAFF, staff.school_id)
-    school_id = staff.school_id
-    errors = []
-    if request.method == "POST":
-        try:
-            services.staff_delete(actor=request.user, staff=staff)
-        except ValidationError as exc:
-            errors = list(exc.messages)
-        else:
-            messages.success(request, _("Staff member removed."))
-            return redirect(_list_url("people:staff_list", school_id))
-    return _confirm_delete(
+    return _delete_page(
         request,
+        delete=lambda: services.staff_delete(actor=request.user, staff=staff),
+        done_message=_("Staff member removed."),
+        done_url=_list_url("people:staff_list", staff.school_id),
         title=_("Remove staff member"),
         name=staff.name,
         action_url=reverse("people:staff_delete", args=[staff.pk]),
         cancel_url=reverse("people:staff_detail", args=[staff.pk]),
         nav_active="staff",
-        errors=errors,
     )
 
 
