@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 
 from huxiao.core import request_context
 
@@ -73,4 +75,27 @@ class HtmxLoginRedirectMiddleware:
             redirect = HttpResponse(status=204)
             redirect["HX-Redirect"] = response["Location"]
             return redirect
+        return response
+
+
+class LanguageMiddleware:
+    """Simplified Chinese unless the user chose English with the switch (a cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language, so a police
+    workstation with an English-locale browser would get English pages; the platform's
+    default is Chinese, and English is a choice, not a guess (ADR 0008).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.supported = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in self.supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        patch_vary_headers(response, ("Cookie",))
+        response.headers.setdefault("Content-Language", language)
         return response

@@ -112,3 +112,12 @@ def test_device_token_issue_requires_edit_org(world):
         device_token_issue(
             actor=world.users["guard"], school=world.school, name="x", kind="alarm_box"
         )
+
+
+def test_english_browser_still_gets_chinese_until_the_user_switches(client, db):
+    page = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "登录" in page.content.decode()
+    client.cookies["django_language"] = "en"
+    assert "Log in" in client.get("/accounts/login/").content.decode()
+    client.cookies["django_language"] = "xx"
+    assert "登录" in client.get("/accounts/login/").content.decode()
