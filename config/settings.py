@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "huxiao.accounts",
     "huxiao.people",
     "huxiao.imports",
+    "huxiao.alarms",
     "huxiao.demo",
 ]
 
@@ -241,3 +242,8 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# One-click alarms (ADR 0011).
+ALARM_CANCEL_WINDOW_SECONDS = env_int("HUXIAO_ALARM_CANCEL_WINDOW_SECONDS", 10)
+ALARM_ESCALATE_AFTER_SECONDS = env_int("HUXIAO_ALARM_ESCALATE_AFTER_SECONDS", 30)
+ALARM_ESCALATE_REPEAT_SECONDS = env_int("HUXIAO_ALARM_ESCALATE_REPEAT_SECONDS", 60)

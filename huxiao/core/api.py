@@ -151,6 +151,7 @@ def register_routers() -> NinjaAPI:
     if _registered:
         return api
     from huxiao.accounts.api import router as accounts_router
+    from huxiao.alarms.api import router as alarms_router
     from huxiao.audit.api import router as audit_router
     from huxiao.orgs.api import router as orgs_router
     from huxiao.people.api import router as people_router
@@ -159,5 +160,6 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", orgs_router)
     api.add_router("/", people_router)
     api.add_router("/", audit_router)
+    api.add_router("/", alarms_router)
     _registered = True
     return api

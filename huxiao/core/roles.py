@@ -79,10 +79,17 @@ class Action(models.TextChoices):
     VIEW_AUDIT = "view_audit", _("View the audit trail")
     REGISTER_VISITOR = "register_visitor", _("Register visitors")
     RAISE_ALARM = "raise_alarm", _("Raise alarms")
+    VIEW_ALARM = "view_alarm", _("See alarms")
+    RESPOND_ALARM = "respond_alarm", _("Acknowledge, dispatch and resolve alarms")
+    CANCEL_ALARM = "cancel_alarm", _("Cancel any alarm of the school")
 
 
 A = Action
-_SCHOOL_STAFF = {A.VIEW, A.RAISE_ALARM}
+# §1 二(五)四: the people on the spot raise alarms; the health staff member sees them.
+_SCHOOL_STAFF = {A.VIEW, A.RAISE_ALARM, A.VIEW_ALARM}
+_POLICE = {A.VIEW, A.VIEW_ALARM, A.RESPOND_ALARM}
+# Town and county command receive alarms; the health centre does not (ADR 0011).
+_COMMAND = {A.VIEW_ALARM}
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.PRINCIPAL: frozenset(
         _SCHOOL_STAFF
@@ -96,22 +103,25 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.REGISTER_VISITOR,
             # The principal answers for the school (第一责任人) and reads its own trail.
             A.VIEW_AUDIT,
+            A.CANCEL_ALARM,
         }
     ),
-    Role.SECURITY_OFFICER: frozenset(_SCHOOL_STAFF | {A.EDIT_STAFF, A.REGISTER_VISITOR}),
+    Role.SECURITY_OFFICER: frozenset(
+        _SCHOOL_STAFF | {A.EDIT_STAFF, A.REGISTER_VISITOR, A.CANCEL_ALARM}
+    ),
     Role.GUARD: frozenset(_SCHOOL_STAFF | {A.REGISTER_VISITOR}),
     Role.TEACHER: frozenset(_SCHOOL_STAFF | {A.EDIT_ROSTER, A.EXPORT_ROSTER}),
-    Role.HEALTH_STAFF: frozenset(_SCHOOL_STAFF),
-    Role.DUTY_LEADER: frozenset(_SCHOOL_STAFF | {A.REGISTER_VISITOR}),
+    Role.HEALTH_STAFF: frozenset({A.VIEW, A.VIEW_ALARM}),
+    Role.DUTY_LEADER: frozenset(_SCHOOL_STAFF | {A.REGISTER_VISITOR, A.CANCEL_ALARM}),
     # Police see rosters of their jurisdiction's schools (to verify pick-up and identify
     # children in an emergency); the commander may read full ID numbers, each read logged.
-    Role.POLICE_COMMANDER: frozenset({A.VIEW, A.VIEW_ID_NUMBER}),
-    Role.POLICE_OFFICER: frozenset({A.VIEW}),
-    Role.LEGAL_VICE_PRINCIPAL: frozenset({A.VIEW}),
-    Role.EDUCATION_SUPERVISOR: frozenset({A.VIEW, A.EDIT_ORG, A.EXPORT_ROSTER}),
-    Role.GOVERNANCE_COORDINATOR: frozenset({A.VIEW, A.EDIT_ORG, A.VIEW_AUDIT}),
+    Role.POLICE_COMMANDER: frozenset(_POLICE | {A.VIEW_ID_NUMBER}),
+    Role.POLICE_OFFICER: frozenset(_POLICE),
+    Role.LEGAL_VICE_PRINCIPAL: frozenset(_POLICE),
+    Role.EDUCATION_SUPERVISOR: frozenset(_COMMAND | {A.VIEW, A.EDIT_ORG, A.EXPORT_ROSTER}),
+    Role.GOVERNANCE_COORDINATOR: frozenset(_COMMAND | {A.VIEW, A.EDIT_ORG, A.VIEW_AUDIT}),
     Role.HEALTH_OFFICER: frozenset({A.VIEW}),
-    Role.GOVERNMENT_LIAISON: frozenset({A.VIEW}),
+    Role.GOVERNMENT_LIAISON: frozenset(_COMMAND | {A.VIEW}),
 }
 # Members of county-level organizations (no town) also read the audit trail of the county.
 COUNTY_EXTRA_ACTIONS = frozenset({A.VIEW_AUDIT})

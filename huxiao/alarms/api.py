@@ -1,0 +1,158 @@
+"""REST handlers for alarms: parse → call a selector/service → return the alarm payload."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from ninja import Header, Router, Status
+
+from huxiao.alarms import selectors, services
+from huxiao.alarms.choices import AlarmSource
+from huxiao.alarms.events import alarm_payload, event_message
+from huxiao.alarms.schemas import AlarmIn, CancelIn, DispatchIn, ResolveIn
+from huxiao.core.api import DbId, error_response
+from huxiao.core.roles import Action
+from huxiao.orgs.models import Organization
+
+router = Router(tags=["alarms"])
+
+
+def _school_for(principal, school_id):
+    if getattr(principal, "is_device", False):
+        # A device is bound to one school; a school_id in the body must be that school.
+        if school_id not in (None, principal.school_id):
+            raise ValidationError({"school_id": [_("Unknown or inaccessible record.")]})
+        return Organization.objects.get(pk=principal.school_id)
+    if school_id is None:
+        raise ValidationError({"school_id": [_("This field is required.")]})
+    school = Organization.objects.visible_to(principal, Action.VIEW).filter(pk=school_id).first()
+    if school is None or not school.is_school:
+        raise ValidationError({"school_id": [_("Unknown or inaccessible record.")]})
+    return school
+
+
+@router.post("/alarms")
+def alarm_create(
+    request,
+    payload: AlarmIn,
+    idempotency_key: str = Header("", alias="Idempotency-Key"),
+):
+    """Raise an alarm (alarm boxes, gate terminals, apps). Retries with the same
+    Idempotency-Key return the same alarm (200) instead of raising a second (201)."""
+    principal = request.auth
+    school = _school_for(principal, payload.school_id)
+    try:
+        alarm, created = services.alarm_raise(
+            actor=principal,
+            school=school,
+            kind=payload.kind,
+            location=payload.location,
+            note=payload.note,
+            drill=payload.drill,
+            source=AlarmSource.DEVICE
+            if getattr(principal, "is_device", False)
+            else AlarmSource.API,
+            idempotency_key=idempotency_key,
+        )
+    except services.IdempotencyConflict:
+        return error_response(
+            request, 409, _("This Idempotency-Key was already used for a different alarm.")
+        )
+    return Status(201 if created else 200, alarm_payload(alarm))
+
+
+@router.get("/alarms")
+def alarm_list(request, status: str = "", school_id: DbId | None = None, limit: int = 100):
+    qs = selectors.alarm_list(actor=request.auth, status=status[:20], school_id=school_id)
+    limit = max(1, min(limit, 500))
+    return {"items": [alarm_payload(a) for a in qs[:limit]]}
+
+
+@router.get("/alarms/events")
+def alarm_events(request, since: int = 0):
+    """Catch-up for a console that reconnects: events after `since` and all open alarms."""
+    since = max(0, min(since, 2**62))
+    events = selectors.alarm_events_since(actor=request.auth, since=since)
+    open_alarms = selectors.alarm_list(actor=request.auth, status="open")
+    return {
+        "events": [event_message(e, e.alarm) for e in events],
+        "open": [alarm_payload(a) for a in open_alarms],
+    }
+
+
+@router.get("/alarms/{alarm_id}")
+def alarm_detail(request, alarm_id: DbId):
+    alarm = selectors.alarm_get(actor=request.auth, alarm_id=alarm_id)
+    data = alarm_payload(alarm)
+    data["timeline"] = [
+        {
+            "event_id": e.pk,
+            "type": e.type,
+            "at": e.at.isoformat(),
+            "by": e.actor_label,
+            "data": e.data,
+        }
+        for e in selectors.alarm_timeline(alarm=alarm)
+    ]
+    return data
+
+
+def _act(request, alarm_id, step, **kwargs):
+    alarm = selectors.alarm_get(actor=request.auth, alarm_id=alarm_id)
+    try:
+        alarm = step(actor=request.auth, alarm=alarm, **kwargs)
+    except services.AlreadyTaken as taken:
+        body = alarm_payload(taken.alarm)
+        return error_response(
+            request,
+            409,
+            _("Already acknowledged by %(name)s.") % {"name": body["acknowledged_by"] or "?"},
+        )
+    return alarm_payload(alarm)
+
+
+@router.post("/alarms/{alarm_id}/acknowledge")
+def alarm_acknowledge(request, alarm_id: DbId):
+    return _act(request, alarm_id, services.alarm_acknowledge)
+
+
+@router.post("/alarms/{alarm_id}/dispatch")
+def alarm_dispatch(request, alarm_id: DbId, payload: DispatchIn):
+    return _act(request, alarm_id, services.alarm_dispatch, units=payload.units)
+
+
+@router.post("/alarms/{alarm_id}/arrive")
+def alarm_arrive(request, alarm_id: DbId):
+    return _act(request, alarm_id, services.alarm_arrive)
+
+
+@router.post("/alarms/{alarm_id}/resolve")
+def alarm_resolve(request, alarm_id: DbId, payload: ResolveIn):
+    return _act(request, alarm_id, services.alarm_resolve, outcome=payload.outcome)
+
+
+@router.post("/alarms/{alarm_id}/cancel")
+def alarm_cancel(request, alarm_id: DbId, payload: CancelIn):
+    alarm = (
+        selectors.alarm_get(actor=request.auth, alarm_id=alarm_id)
+        if not getattr(request.auth, "is_device", False)
+        else _device_alarm(request.auth, alarm_id)
+    )
+    return alarm_payload(
+        services.alarm_cancel(actor=request.auth, alarm=alarm, reason=payload.reason)
+    )
+
+
+def _device_alarm(device, alarm_id):
+    from django.http import Http404
+
+    from huxiao.alarms.models import Alarm
+
+    alarm = (
+        Alarm.objects.select_related("school")
+        .filter(pk=alarm_id, raised_by_device_id=device.device_id)
+        .first()
+    )
+    if alarm is None:
+        raise Http404
+    return alarm

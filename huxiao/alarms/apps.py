@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AlarmsConfig(AppConfig):
+    name = "huxiao.alarms"
+    label = "alarms"
