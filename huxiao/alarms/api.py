@@ -9,8 +9,8 @@ from ninja import Header, Router, Status
 from huxiao.alarms import selectors, services
 from huxiao.alarms.choices import AlarmSource
 from huxiao.alarms.events import alarm_payload, event_message
-from huxiao.alarms.schemas import AlarmIn, CancelIn, DispatchIn, ResolveIn
-from huxiao.core.api import DbId, error_response
+from huxiao.alarms.schemas import AlarmIn, AlarmList, AlarmOut, CancelIn, DispatchIn, ResolveIn
+from huxiao.core.api import DbId, ErrorOut, error_response
 from huxiao.core.roles import Action
 from huxiao.orgs.models import Organization
 
@@ -31,7 +31,7 @@ def _school_for(principal, school_id):
     return school
 
 
-@router.post("/alarms")
+@router.post("/alarms", response={200: AlarmOut, 201: AlarmOut, 409: ErrorOut})
 def alarm_create(
     request,
     payload: AlarmIn,
@@ -61,7 +61,7 @@ def alarm_create(
     return Status(201 if created else 200, alarm_payload(alarm))
 
 
-@router.get("/alarms")
+@router.get("/alarms", response=AlarmList)
 def alarm_list(request, status: str = "", school_id: DbId | None = None, limit: int = 100):
     qs = selectors.alarm_list(actor=request.auth, status=status[:20], school_id=school_id)
     limit = max(1, min(limit, 500))
@@ -111,27 +111,27 @@ def _act(request, alarm_id, step, **kwargs):
     return alarm_payload(alarm)
 
 
-@router.post("/alarms/{alarm_id}/acknowledge")
+@router.post("/alarms/{alarm_id}/acknowledge", response={200: AlarmOut, 409: ErrorOut})
 def alarm_acknowledge(request, alarm_id: DbId):
     return _act(request, alarm_id, services.alarm_acknowledge)
 
 
-@router.post("/alarms/{alarm_id}/dispatch")
+@router.post("/alarms/{alarm_id}/dispatch", response={200: AlarmOut, 409: ErrorOut})
 def alarm_dispatch(request, alarm_id: DbId, payload: DispatchIn):
     return _act(request, alarm_id, services.alarm_dispatch, units=payload.units)
 
 
-@router.post("/alarms/{alarm_id}/arrive")
+@router.post("/alarms/{alarm_id}/arrive", response={200: AlarmOut, 409: ErrorOut})
 def alarm_arrive(request, alarm_id: DbId):
     return _act(request, alarm_id, services.alarm_arrive)
 
 
-@router.post("/alarms/{alarm_id}/resolve")
+@router.post("/alarms/{alarm_id}/resolve", response={200: AlarmOut, 409: ErrorOut})
 def alarm_resolve(request, alarm_id: DbId, payload: ResolveIn):
     return _act(request, alarm_id, services.alarm_resolve, outcome=payload.outcome)
 
 
-@router.post("/alarms/{alarm_id}/cancel")
+@router.post("/alarms/{alarm_id}/cancel", response={200: AlarmOut, 409: ErrorOut})
 def alarm_cancel(request, alarm_id: DbId, payload: CancelIn):
     alarm = (
         selectors.alarm_get(actor=request.auth, alarm_id=alarm_id)

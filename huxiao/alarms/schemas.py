@@ -32,3 +32,39 @@ class CancelIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = ""
+
+
+class AlarmOut(Schema):
+    """What alarm_payload() gives; consoles receive the same shape over the socket."""
+
+    id: int
+    school_id: int
+    school_name: str
+    kind: str
+    kind_label: str
+    location: str
+    note: str
+    is_drill: bool
+    source: str
+    status: str
+    status_label: str
+    raised_at: str
+    raised_by: str | None
+    cancel_window_ends_at: str
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+    dispatched_at: str | None
+    dispatch_note: str
+    arrived_at: str | None
+    resolved_at: str | None
+    outcome: str
+    cancelled_at: str | None
+    cancel_reason: str
+    is_false_alarm: bool
+    escalation_level: int
+    ack_seconds: float | None
+    arrival_seconds: float | None
+
+
+class AlarmList(Schema):
+    items: list[AlarmOut]

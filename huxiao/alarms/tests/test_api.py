@@ -1,0 +1,285 @@
+"""Alarm service and API: raising, idempotency, the response steps, scope and escalation."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from huxiao.accounts.services import device_token_issue
+from huxiao.alarms import services
+from huxiao.alarms.models import Alarm, AlarmEvent
+from huxiao.audit.models import AuditEvent
+from huxiao.core.roles import OrgKind, Role
+from huxiao.orgs.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+
+@pytest.fixture
+def health(world):
+    centre = OrganizationFactory(kind=OrgKind.HEALTH_CENTRE, town=world.town, name="卫生院")
+    user = UserFactory(username="healthofficer")
+    MembershipFactory(user=user, organization=centre, role=Role.HEALTH_OFFICER)
+    return user
+
+
+@pytest.fixture
+def device(world):
+    _device, token = device_token_issue(
+        actor=None, school=world.school, name="门卫报警箱", kind="alarm_box"
+    )
+    return token
+
+
+def _state():
+    return (Alarm.objects.count(), AlarmEvent.objects.count())
+
+
+def _raise(api, user, **extra):
+    body = {"kind": "intrusion", "location": "东门", "school_id": extra.pop("school_id", None)}
+    body.update(extra)
+    return api("post", "/api/v1/alarms", user, json=body)
+
+
+# ------------------------------------------------------------------ raising
+
+
+def test_device_raises_an_alarm_and_a_retry_returns_the_same_one(world, client, device):
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {device}", "HTTP_IDEMPOTENCY_KEY": "press-1"}
+    body = {"kind": "violence", "location": "大门", "note": "持刀", "drill": False}
+    first = client.post("/api/v1/alarms", data=body, content_type="application/json", **headers)
+    assert first.status_code == 201
+    again = client.post("/api/v1/alarms", data=body, content_type="application/json", **headers)
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert Alarm.objects.count() == 1 and AlarmEvent.objects.count() == 1
+    alarm = Alarm.objects.get()
+    assert alarm.school == world.school and alarm.source == "device"
+    assert alarm.raised_by_device is not None
+    # Same key, different body: a conflict, nothing written.
+    changed = client.post(
+        "/api/v1/alarms", data={**body, "kind": "fire"}, content_type="application/json", **headers
+    )
+    assert changed.status_code == 409
+    assert Alarm.objects.count() == 1
+
+
+def test_device_cannot_raise_for_another_school(world, client, device):
+    before = _state()
+    response = client.post(
+        "/api/v1/alarms",
+        data={"kind": "fire", "school_id": world.other_school.pk},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {device}",
+    )
+    assert response.status_code == 400 and "school_id" in response.json()["errors"]
+    assert _state() == before
+
+
+def test_revoked_device_token_is_refused(world, client, device):
+    from huxiao.accounts.models import DeviceToken
+
+    DeviceToken.objects.update(is_active=False)
+    response = client.post(
+        "/api/v1/alarms",
+        data={"kind": "fire"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {device}",
+    )
+    assert response.status_code == 401
+    assert Alarm.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    "name, status",
+    [
+        (None, 401),
+        ("nobody", 400),
+        ("principal2", 400),
+        ("farpolice", 400),
+        ("police", 403),
+        ("county", 403),
+        ("guard", 201),
+        ("teacher", 201),
+        ("principal", 201),
+    ],
+)
+def test_raise_matrix(world, api, name, status):
+    user = world.users[name] if name else None
+    before = _state()
+    response = _raise(api, user, school_id=world.school.pk)
+    assert response.status_code == status, response.content
+    if status == 201:
+        assert response.json()["raised_by"]
+        assert AuditEvent.objects.filter(object_type="alarms.alarm", action="create").exists()
+    else:
+        assert _state() == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "alien"},
+        {"kind": "fire", "location": "x" * 201},
+        {"kind": "fire", "note": "\x00"},
+        {"kind": "fire", "drill": "perhaps"},
+        {"kind": "fire", "unexpected": 1},
+        {},
+    ],
+)
+def test_bad_alarm_bodies_are_400_and_write_nothing(world, api, body):
+    before = _state()
+    response = api(
+        "post", "/api/v1/alarms", world.users["guard"], json={**body, "school_id": world.school.pk}
+    )
+    assert response.status_code == 400
+    assert _state() == before
+
+
+# ------------------------------------------------------------------ seeing
+
+
+def test_who_sees_the_alarm(world, api, health):
+    _raise(api, world.users["guard"], school_id=world.school.pk)
+    seers = [
+        "principal",
+        "guard",
+        "teacher",
+        "police",
+        "officer",
+        "postofficer",
+        "edu",
+        "gov",
+        "county",
+    ]
+    for name in seers:
+        items = api("get", "/api/v1/alarms?status=open", world.users[name]).json()["items"]
+        assert len(items) == 1, name
+    for user in (
+        world.users["principal2"],
+        world.users["farpolice"],
+        world.users["nobody"],
+        health,
+    ):
+        assert api("get", "/api/v1/alarms?status=open", user).json()["items"] == []
+    alarm_id = Alarm.objects.get().pk
+    assert api("get", f"/api/v1/alarms/{alarm_id}", health).status_code == 404
+    assert api("get", f"/api/v1/alarms/{alarm_id}", world.users["principal2"]).status_code == 404
+
+
+# ------------------------------------------------------------------ responding
+
+
+def test_full_response_with_timeline_and_response_times(world, api):
+    raised = _raise(api, world.users["guard"], school_id=world.school.pk).json()
+    path = f"/api/v1/alarms/{raised['id']}"
+    police = world.users["police"]
+    ack = api("post", f"{path}/acknowledge", police)
+    assert ack.status_code == 200 and ack.json()["acknowledged_by"] == "police"
+    # First one wins: the officer sees who was first.
+    second = api("post", f"{path}/acknowledge", world.users["officer"])
+    assert second.status_code == 409 and "police" in second.json()["detail"]
+    assert (
+        api(
+            "post", f"{path}/dispatch", police, json={"units": "巡逻车 1 辆，民警 2 名"}
+        ).status_code
+        == 200
+    )
+    assert api("post", f"{path}/arrive", world.users["officer"]).status_code == 200
+    assert api("post", f"{path}/resolve", police, json={"outcome": ""}).status_code == 400
+    done = api("post", f"{path}/resolve", police, json={"outcome": "嫌疑人已控制"})
+    assert done.status_code == 200
+    body = done.json()
+    assert body["status"] == "resolved"
+    assert body["ack_seconds"] is not None and body["arrival_seconds"] is not None
+    timeline = [e["type"] for e in api("get", path, police).json()["timeline"]]
+    assert timeline == [
+        "alarm.raised",
+        "alarm.acknowledged",
+        "alarm.dispatched",
+        "alarm.arrived",
+        "alarm.resolved",
+    ]
+    assert api("post", f"{path}/arrive", police).status_code == 400  # closed
+
+
+@pytest.mark.parametrize(
+    "name, status", [("guard", 403), ("county", 403), ("principal2", 404), ("farpolice", 404)]
+)
+def test_only_police_of_the_jurisdiction_respond(world, api, name, status):
+    raised = _raise(api, world.users["guard"], school_id=world.school.pk).json()
+    response = api("post", f"/api/v1/alarms/{raised['id']}/acknowledge", world.users[name])
+    assert response.status_code == status
+    assert Alarm.objects.get().acknowledged_at is None
+
+
+def test_cancel_window_then_false_alarm_needs_a_reason(world, api):
+    guard = world.users["guard"]
+    quick = _raise(api, guard, school_id=world.school.pk).json()
+    cancelled = api("post", f"/api/v1/alarms/{quick['id']}/cancel", guard, json={})
+    assert cancelled.status_code == 200
+    assert cancelled.json()["is_false_alarm"] is False
+
+    late = _raise(api, guard, school_id=world.school.pk).json()
+    Alarm.objects.filter(pk=late["id"]).update(
+        cancel_window_ends_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    path = f"/api/v1/alarms/{late['id']}/cancel"
+    assert api("post", path, guard, json={}).status_code == 400
+    assert api("post", path, world.users["teacher"], json={"reason": "x"}).status_code == 403
+    assert api("post", path, world.users["police"], json={"reason": "x"}).status_code == 403
+    ok = api("post", path, world.users["principal"], json={"reason": "学生误触"})
+    assert ok.status_code == 200 and ok.json()["is_false_alarm"] is True
+
+
+# ------------------------------------------------------------------ escalation
+
+
+def test_escalation_with_a_controllable_clock(world):
+    t0 = timezone.now()
+    alarm, _ = services.alarm_raise(
+        actor=world.users["guard"], school=world.school, kind="intrusion", now=t0
+    )
+    drill, _ = services.alarm_raise(
+        actor=world.users["guard"], school=world.school, kind="fire", drill=True, now=t0
+    )
+    assert services.alarms_escalate_due(now=t0 + dt.timedelta(seconds=29)) == []
+    first = services.alarms_escalate_due(now=t0 + dt.timedelta(seconds=30))
+    assert {a.pk for a in first} == {alarm.pk, drill.pk}
+    # Not again until the repeat interval has passed.
+    assert services.alarms_escalate_due(now=t0 + dt.timedelta(seconds=60)) == []
+    second = services.alarms_escalate_due(now=t0 + dt.timedelta(seconds=90))
+    assert len(second) == 2
+    alarm.refresh_from_db()
+    assert alarm.escalation_level == 2
+    services.alarm_acknowledge(
+        actor=world.users["police"], alarm=alarm, now=t0 + dt.timedelta(seconds=95)
+    )
+    third = services.alarms_escalate_due(now=t0 + dt.timedelta(seconds=200))
+    assert [a.pk for a in third] == [drill.pk]
+    escalations = AlarmEvent.objects.filter(alarm=drill, type="alarm.escalated")
+    assert all(e.data["drill"] for e in escalations)
+
+
+def test_escalation_groups_for_drills_stay_at_the_station(world):
+    from huxiao.alarms.events import groups_for_alarm
+
+    alarm, _ = services.alarm_raise(
+        actor=world.users["guard"], school=world.school, kind="fire", drill=True
+    )
+    station_only = groups_for_alarm(alarm, station_only=True)
+    assert station_only == [f"alarms.station.{world.station.pk}", f"alarms.post.{world.post.pk}"]
+    assert f"alarms.county.{world.region.pk}" in groups_for_alarm(alarm)
+
+
+def test_catch_up_endpoint(world, api):
+    first = _raise(api, world.users["guard"], school_id=world.school.pk).json()
+    police = world.users["police"]
+    everything = api("get", "/api/v1/alarms/events?since=0", police).json()
+    last = everything["events"][-1]["event_id"]
+    api("post", f"/api/v1/alarms/{first['id']}/acknowledge", police)
+    missed = api("get", f"/api/v1/alarms/events?since={last}", police).json()
+    assert [e["type"] for e in missed["events"]] == ["alarm.acknowledged"]
+    assert [a["id"] for a in missed["open"]] == [first["id"]]
+    assert api("get", "/api/v1/alarms/events?since=0", world.users["principal2"]).json() == {
+        "events": [],
+        "open": [],
+    }
