@@ -38,6 +38,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-worker", action="store_true", help="Do not start the task worker."
         )
+        parser.add_argument(
+            "--no-mqtt",
+            action="store_true",
+            help="Do not start the MQTT bridge even if HUXIAO_MQTT_URL is set.",
+        )
 
     def handle(self, *args, **options):
         host, port, ws_port = options["host"], options["port"], options["ws_port"]
@@ -76,6 +81,10 @@ class Command(BaseCommand):
         }
         if not options["no_worker"]:
             commands["tasks (huey)"] = [sys.executable, "manage.py", "run_huey", "--quiet"]
+        # Alarm boxes that speak MQTT (ADR 0012). The bridge reads HUXIAO_MQTT_URL from the
+        # environment it inherits: a broker password never appears in the process list.
+        if getattr(settings, "HUXIAO_MQTT_URL", "") and not options["no_mqtt"]:
+            commands["mqtt bridge"] = [sys.executable, "manage.py", "mqtt_bridge"]
         processes: dict[str, subprocess.Popen] = {}
         for name, command in commands.items():
             processes[name] = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603
