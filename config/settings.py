@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "huxiao.people",
     "huxiao.imports",
     "huxiao.alarms",
+    "huxiao.incidents",
+    "huxiao.notify",
     "huxiao.demo",
 ]
 
@@ -247,3 +249,6 @@ NINJA_PAGINATION_PER_PAGE = 50
 ALARM_CANCEL_WINDOW_SECONDS = env_int("HUXIAO_ALARM_CANCEL_WINDOW_SECONDS", 10)
 ALARM_ESCALATE_AFTER_SECONDS = env_int("HUXIAO_ALARM_ESCALATE_AFTER_SECONDS", 30)
 ALARM_ESCALATE_REPEAT_SECONDS = env_int("HUXIAO_ALARM_ESCALATE_REPEAT_SECONDS", 60)
+# MQTT alarm boxes (ADR 0012): empty = no bridge. mqtt://[user:pass@]host[:1883] or mqtts://…
+HUXIAO_MQTT_URL = env_str("HUXIAO_MQTT_URL", "")
+HUXIAO_MQTT_CLIENT_ID = env_str("HUXIAO_MQTT_CLIENT_ID", "huxiao-bridge")

@@ -11,6 +11,9 @@ urlpatterns = [
     path("people/", include("huxiao.people.urls")),
     path("imports/", include("huxiao.imports.urls")),
     path("audit/", include("huxiao.audit.urls")),
+    path("alarms/", include("huxiao.alarms.urls")),
+    path("incidents/", include("huxiao.incidents.urls")),
+    path("notify/", include("huxiao.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

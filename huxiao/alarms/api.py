@@ -17,6 +17,15 @@ from huxiao.orgs.models import Organization
 router = Router(tags=["alarms"])
 
 
+def _source(request, principal) -> str:
+    if getattr(principal, "is_device", False):
+        return AlarmSource.DEVICE
+    # The school page's button calls the API with the browser session, not a token.
+    if request.headers.get("Authorization", "").startswith("Bearer "):
+        return AlarmSource.API
+    return AlarmSource.BUTTON
+
+
 def _school_for(principal, school_id):
     if getattr(principal, "is_device", False):
         # A device is bound to one school; a school_id in the body must be that school.
@@ -49,9 +58,7 @@ def alarm_create(
             location=payload.location,
             note=payload.note,
             drill=payload.drill,
-            source=AlarmSource.DEVICE
-            if getattr(principal, "is_device", False)
-            else AlarmSource.API,
+            source=_source(request, principal),
             idempotency_key=idempotency_key,
         )
     except services.IdempotencyConflict:

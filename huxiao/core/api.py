@@ -153,6 +153,7 @@ def register_routers() -> NinjaAPI:
     from huxiao.accounts.api import router as accounts_router
     from huxiao.alarms.api import router as alarms_router
     from huxiao.audit.api import router as audit_router
+    from huxiao.incidents.api import router as incidents_router
     from huxiao.orgs.api import router as orgs_router
     from huxiao.people.api import router as people_router
 
@@ -161,5 +162,6 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", people_router)
     api.add_router("/", audit_router)
     api.add_router("/", alarms_router)
+    api.add_router("/", incidents_router)
     _registered = True
     return api

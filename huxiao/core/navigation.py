@@ -11,6 +11,22 @@ from huxiao.core.scoping import visible_school_ids
 
 def navigation_for(user, membership) -> list[dict]:
     items = [{"label": _("Home"), "url": reverse("core:home"), "key": "home"}]
+    # Alarms come first: in an emergency nobody should have to look for them.
+    if visible_school_ids(user, Action.RAISE_ALARM):
+        items.append(
+            {"label": _("Raise alarm"), "url": reverse("alarms:raise"), "key": "alarm_raise"}
+        )
+    if visible_school_ids(user, Action.VIEW_ALARM):
+        items.append(
+            {
+                "label": _("Alarm console"),
+                "url": reverse("alarms:console"),
+                "key": "alarm_console",
+            }
+        )
+        items.append(
+            {"label": _("Incidents"), "url": reverse("incidents:list"), "key": "incidents"}
+        )
     if visible_school_ids(user, Action.VIEW):
         items.append({"label": _("Schools"), "url": reverse("orgs:school_list"), "key": "schools"})
         items.append(

@@ -37,8 +37,10 @@ def _missing_browser(reason: str):
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's event loop must not outlive the module, or later tests on
+    # the same worker that use async_to_sync (Channels) find a running loop.
     if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
         _missing_browser("not installed")
     try:

@@ -1,0 +1,406 @@
+"""The console socket: who hears an alarm (and who never does), catch-up after a
+reconnect, token authentication, and the tail that delivers when the push cannot."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing.websocket import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from huxiao.alarms import consumers, services
+from huxiao.alarms.choices import AlarmSource
+from huxiao.alarms.consumers import ConsoleConsumer
+from huxiao.core.roles import OrgKind, Role
+from huxiao.orgs.tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Who is told about an alarm at world.school, and who must never be.
+RECEIVE = ["police", "officer", "postofficer", "principal", "guard", "edu", "gov", "county"]
+NEVER = ["farpolice", "principal2"]
+
+
+@pytest.fixture(autouse=True)
+def push_only(settings):
+    """These tests check the push; the tail has tests of its own."""
+    settings.ALARM_CONSOLE_TAIL_SECONDS = 0
+
+
+@pytest.fixture
+def health(world):
+    centre = OrganizationFactory(kind=OrgKind.HEALTH_CENTRE, town=world.town, name="卫生院")
+    user = UserFactory(username="health")
+    MembershipFactory(user=user, organization=centre, role=Role.HEALTH_OFFICER)
+    return user
+
+
+async def _open(user=None) -> WebsocketCommunicator:
+    communicator = WebsocketCommunicator(ConsoleConsumer.as_asgi(), "/ws/console/")
+    communicator.scope["user"] = user if user is not None else AnonymousUser()
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def _ready(user) -> WebsocketCommunicator:
+    communicator = await _open(user)
+    assert (await communicator.receive_json_from(timeout=2))["type"] == "ready"
+    return communicator
+
+
+async def _closed_with(communicator, code: int) -> None:
+    assert await communicator.receive_output(timeout=2) == {"type": "websocket.close", "code": code}
+
+
+@database_sync_to_async
+def _raise(world, **kwargs):
+    alarm, _ = services.alarm_raise(
+        actor=world.users["guard"],
+        school=kwargs.pop("school", world.school),
+        kind=kwargs.pop("kind", "intrusion"),
+        location=kwargs.pop("location", "大门"),
+        source=AlarmSource.BUTTON,
+        **kwargs,
+    )
+    return alarm
+
+
+@database_sync_to_async
+def _step(step, **kwargs):
+    return step(**kwargs)
+
+
+@database_sync_to_async
+def _event_ids(alarm) -> list[int]:
+    return list(alarm.events.order_by("pk").values_list("pk", flat=True))
+
+
+@database_sync_to_async
+def _token(user) -> str:
+    from huxiao.accounts.services import api_token_issue
+
+    return api_token_issue(user=user)
+
+
+# ------------------------------------------------------------------ fan-out
+
+
+def test_alarm_reaches_police_school_and_command_and_nobody_else(world, health):
+    async def scenario():
+        hearing = {who: await _ready(world.users[who]) for who in RECEIVE}
+        deaf = {who: await _ready(world.users[who]) for who in NEVER}
+        # A health officer has no alarm groups at all: refused.
+        refused = await _open(health)
+        await _closed_with(refused, 4403)
+
+        alarm = await _raise(world)
+        [event_id] = await _event_ids(alarm)
+        for who, communicator in hearing.items():
+            message = await communicator.receive_json_from(timeout=2)
+            assert message["type"] == "alarm.raised", who
+            assert message["event_id"] == event_id, who
+            assert message["alarm"]["id"] == alarm.pk, who
+            assert message["alarm"]["school_name"] == world.school.name, who
+            assert message["alarm"]["location"] == "大门", who
+        for who, communicator in deaf.items():
+            assert await communicator.receive_nothing(timeout=0.3), who
+        for communicator in (*hearing.values(), *deaf.values()):
+            await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_every_step_is_pushed_with_increasing_event_ids(world):
+    async def scenario():
+        console = await _ready(world.users["police"])
+        alarm = await _raise(world)
+        police = world.users["police"]
+        await _step(services.alarm_acknowledge, actor=police, alarm=alarm)
+        await _step(services.alarm_dispatch, actor=police, alarm=alarm, units="巡逻车1")
+        await _step(services.alarm_arrive, actor=police, alarm=alarm)
+        await _step(services.alarm_resolve, actor=police, alarm=alarm, outcome="已处置")
+        messages = [await console.receive_json_from(timeout=2) for _ in range(5)]
+        assert [m["type"] for m in messages] == [
+            "alarm.raised",
+            "alarm.acknowledged",
+            "alarm.dispatched",
+            "alarm.arrived",
+            "alarm.resolved",
+        ]
+        ids = [m["event_id"] for m in messages]
+        assert ids == sorted(ids) and len(set(ids)) == 5
+        assert messages[1]["alarm"]["acknowledged_by"] == "police"
+        assert messages[-1]["alarm"]["status"] == "resolved"
+        assert await console.receive_nothing(timeout=0.3)
+        await console.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_a_user_in_two_groups_hears_each_event_once(world):
+    both = UserFactory(username="stationandpost")
+    MembershipFactory(user=both, organization=world.station, role=Role.POLICE_OFFICER)
+    MembershipFactory(user=both, organization=world.post, role=Role.POLICE_OFFICER)
+
+    async def scenario():
+        console = await _ready(both)
+        await _raise(world)
+        assert (await console.receive_json_from(timeout=2))["type"] == "alarm.raised"
+        assert await console.receive_nothing(timeout=0.3)
+        await console.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_anonymous_and_nobody_are_refused(world):
+    async def scenario():
+        anonymous = await _open()
+        await anonymous.send_json_to({"since": 0})
+        await _closed_with(anonymous, 4401)
+
+        nobody = await _open(world.users["nobody"])
+        await _closed_with(nobody, 4403)
+
+    async_to_sync(scenario)()
+
+
+def test_anonymous_socket_that_says_nothing_is_closed(world, monkeypatch):
+    monkeypatch.setattr(consumers, "AUTH_TIMEOUT_SECONDS", 0.1)
+
+    async def scenario():
+        silent = await _open()
+        await _closed_with(silent, 4401)
+
+    async_to_sync(scenario)()
+
+
+# ------------------------------------------------------------------ catch-up
+
+
+def test_reconnecting_console_gets_missed_events_and_open_alarms(world):
+    police = world.users["police"]
+
+    async def scenario():
+        console = await _ready(police)
+        first = await _raise(world, location="操场")
+        seen = (await console.receive_json_from(timeout=2))["event_id"]
+        await console.disconnect()
+
+        # While the console is away: the first alarm is acknowledged, a second is raised
+        # and resolved, a third is raised and stays open.
+        await _step(services.alarm_acknowledge, actor=police, alarm=first)
+        second = await _raise(world, kind="fire")
+        await _step(services.alarm_resolve, actor=police, alarm=second, outcome="误触")
+        third = await _raise(world, kind="medical")
+        expected = sorted((await _event_ids(first))[1:] + await _event_ids(second))
+        expected += await _event_ids(third)
+
+        console = await _ready(police)
+        await console.send_json_to({"since": seen})
+        missed = [await console.receive_json_from(timeout=2) for _ in expected]
+        assert [m["event_id"] for m in missed] == expected
+        assert [m["type"] for m in missed] == [
+            "alarm.acknowledged",
+            "alarm.raised",
+            "alarm.resolved",
+            "alarm.raised",
+        ]
+        sync = await console.receive_json_from(timeout=2)
+        assert sync["type"] == "sync"
+        assert {a["id"] for a in sync["open"]} == {first.pk, third.pk}
+        assert sync["last_event_id"] == expected[-1]
+        assert await console.receive_nothing(timeout=0.2)
+
+        # A catch-up from the start repeats events (same ids); the client de-duplicates.
+        await console.send_json_to({"since": 0})
+        again = []
+        while (message := await console.receive_json_from(timeout=2))["type"] != "sync":
+            again.append(message["event_id"])
+        assert again == [seen, *expected]
+        await console.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_catch_up_is_scoped(world):
+    async def scenario():
+        await _raise(world)
+        far = await _ready(world.users["farpolice"])
+        await far.send_json_to({"since": 0})
+        sync = await far.receive_json_from(timeout=2)
+        assert sync == {"type": "sync", "open": [], "last_event_id": 0}
+        await far.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_a_push_already_sent_is_not_repeated_after_catch_up(world):
+    async def scenario():
+        console = await _ready(world.users["police"])
+        await console.send_json_to({"since": 0})
+        assert (await console.receive_json_from(timeout=2))["type"] == "sync"
+        await _raise(world)
+        assert (await console.receive_json_from(timeout=2))["type"] == "alarm.raised"
+        assert await console.receive_nothing(timeout=0.3)
+        await console.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [{"since": -1}, {"since": "5"}, {"since": True}, {"since": None}, {"what": 1}, [1, 2], "x"],
+)
+def test_bad_messages_get_an_error_and_the_socket_stays(world, message):
+    async def scenario():
+        console = await _ready(world.users["police"])
+        await console.send_json_to(message)
+        assert (await console.receive_json_from(timeout=2))["type"] == "error"
+        await console.send_to(text_data="{not json")
+        assert (await console.receive_json_from(timeout=2))["type"] == "error"
+        await console.send_json_to({"type": "ping"})
+        assert await console.receive_json_from(timeout=2) == {"type": "pong"}
+        await console.disconnect()
+
+    async_to_sync(scenario)()
+
+
+# ------------------------------------------------------------------ token authentication
+
+
+def test_token_in_the_first_message_authenticates(world):
+    async def scenario():
+        token = await _token(world.users["police"])
+        console = await _open()
+        await console.send_json_to({"token": token})
+        assert (await console.receive_json_from(timeout=2))["type"] == "ready"
+        alarm = await _raise(world)
+        message = await console.receive_json_from(timeout=2)
+        assert message["alarm"]["id"] == alarm.pk
+        await console.disconnect()
+
+    async_to_sync(scenario)()
+
+
+@pytest.mark.parametrize("token", ["hx_not-a-real-token", "hxd_device", "", 12, None])
+def test_bad_token_is_refused(world, token):
+    async def scenario():
+        console = await _open()
+        await console.send_json_to({"token": token})
+        await _closed_with(console, 4401)
+
+    async_to_sync(scenario)()
+
+
+def test_token_of_a_user_without_alarm_groups_is_refused(world, health):
+    async def scenario():
+        token = await _token(health)
+        console = await _open()
+        await console.send_json_to({"token": token})
+        await _closed_with(console, 4403)
+
+    async_to_sync(scenario)()
+
+
+# ------------------------------------------------------------------ the tail
+
+
+def test_tail_delivers_when_the_push_cannot(world, settings, monkeypatch):
+    """Embedded mode: the HTTP process's push never reaches the WebSocket process."""
+    settings.ALARM_CONSOLE_TAIL_SECONDS = 0.05
+    monkeypatch.setattr("huxiao.alarms.events.get_channel_layer", lambda: None)
+
+    async def scenario():
+        police = await _ready(world.users["police"])
+        far = await _ready(world.users["farpolice"])
+        alarm = await _raise(world)
+        message = await police.receive_json_from(timeout=2)
+        assert message["type"] == "alarm.raised" and message["alarm"]["id"] == alarm.pk
+        assert await far.receive_nothing(timeout=0.3)
+        await police.disconnect()
+        await far.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_tail_and_push_together_deliver_once(world, settings):
+    settings.ALARM_CONSOLE_TAIL_SECONDS = 0.05
+
+    async def scenario():
+        police = await _ready(world.users["police"])
+        await _raise(world)
+        assert (await police.receive_json_from(timeout=2))["type"] == "alarm.raised"
+        assert await police.receive_nothing(timeout=0.4)
+        await police.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_tail_keeps_a_drills_escalation_within_the_station(world, settings, monkeypatch):
+    settings.ALARM_CONSOLE_TAIL_SECONDS = 0.05
+    monkeypatch.setattr("huxiao.alarms.events.get_channel_layer", lambda: None)
+
+    @database_sync_to_async
+    def escalate():
+        import datetime as dt
+
+        from django.utils import timezone
+
+        return services.alarms_escalate_due(now=timezone.now() + dt.timedelta(minutes=5))
+
+    async def scenario():
+        await _raise(world, drill=True)
+        police = await _ready(world.users["police"])
+        county = await _ready(world.users["county"])
+        assert await escalate()
+        message = await police.receive_json_from(timeout=2)
+        assert message["type"] == "alarm.escalated" and message["alarm"]["is_drill"]
+        assert await county.receive_nothing(timeout=0.3)
+        await police.disconnect()
+        await county.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_tail_relays_an_event_whose_id_commits_late(world, settings, monkeypatch):
+    """PostgreSQL may commit a lower id after a higher one; the tail looks back for it."""
+    settings.ALARM_CONSOLE_TAIL_SECONDS = 0.05
+    monkeypatch.setattr("huxiao.alarms.events.get_channel_layer", lambda: None)
+
+    @database_sync_to_async
+    def event(alarm, pk, type_):
+        from django.utils import timezone
+
+        from huxiao.alarms.models import AlarmEvent
+
+        return AlarmEvent.objects.create(pk=pk, alarm=alarm, type=type_, at=timezone.now()).pk
+
+    async def scenario():
+        alarm = await _raise(world)
+        [first] = await _event_ids(alarm)
+        police = await _ready(world.users["police"])
+        later = await event(alarm, first + 10, "alarm.dispatched")
+        assert (await police.receive_json_from(timeout=2))["event_id"] == later
+        earlier = await event(alarm, first + 5, "alarm.acknowledged")
+        assert (await police.receive_json_from(timeout=2))["event_id"] == earlier
+        assert await police.receive_nothing(timeout=0.3)
+        await police.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_tail_is_off_with_a_shared_channel_layer(settings):
+    settings.ALARM_CONSOLE_TAIL_SECONDS = None
+    assert consumers.tail.interval() == 1.0  # in-memory layer: pushes stay in their process
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {}}
+    }
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop("default", None)
+    try:
+        assert consumers.tail.interval() == 0.0
+    finally:
+        channel_layers.backends.pop("default", None)
