@@ -179,7 +179,7 @@ def _schedule_escalation_check(alarm: Alarm) -> None:
 
 
 def _locked(alarm: Alarm) -> Alarm:
-    return Alarm.objects.select_for_update().select_related("school").get(pk=alarm.pk)
+    return Alarm.objects.select_for_update(of=("self",)).select_related("school").get(pk=alarm.pk)
 
 
 def _step(alarm, actor, type_, *, now, audit_fields, **data):
@@ -371,7 +371,9 @@ def alarms_escalate_due(*, now: dt.datetime | None = None) -> list[Alarm]:
     escalated = []
     for pk in candidates:
         with transaction.atomic():
-            alarm = Alarm.objects.select_for_update().select_related("school").get(pk=pk)
+            alarm = (
+                Alarm.objects.select_for_update(of=("self",)).select_related("school").get(pk=pk)
+            )
             if alarm.status != AlarmStatus.RAISED or not _escalation_due(alarm, now):
                 continue
             alarm.escalation_level += 1

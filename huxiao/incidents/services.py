@@ -58,7 +58,9 @@ def _event(incident, type_, *, actor, at, **data) -> IncidentEvent:
 
 def _locked(incident: Incident) -> Incident:
     return (
-        Incident.objects.select_for_update().select_related("school", "alarm").get(pk=incident.pk)
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("school", "alarm")
+        .get(pk=incident.pk)
     )
 
 
@@ -120,7 +122,11 @@ def incident_open_from_alarm(
     try:
         with transaction.atomic():
             # Lock the alarm so two simultaneous presses queue up behind each other.
-            alarm = Alarm.objects.select_for_update().select_related("school").get(pk=alarm.pk)
+            alarm = (
+                Alarm.objects.select_for_update(of=("self",))
+                .select_related("school")
+                .get(pk=alarm.pk)
+            )
             existing = Incident.objects.filter(alarm_id=alarm.pk).first()
             if existing is not None:
                 return existing, False
