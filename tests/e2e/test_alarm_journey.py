@@ -97,6 +97,9 @@ def asgi_port(django_db_setup, django_db_blocker):
 def two_browsers(alarm_browser, live_server, asgi_port, settings):
     host = urlsplit(live_server.url).hostname
     settings.HUXIAO_WS_URL = f"ws://{host}:{asgi_port}/ws/"
+    # The in-thread ASGI server shares the channel layer with the live server, so pushes
+    # arrive directly; the database tail would outlive the test and touch a torn-down DB.
+    settings.ALARM_CONSOLE_TAIL_SECONDS = 0
     contexts = []
 
     def open_page(viewport=(1280, 900)):
