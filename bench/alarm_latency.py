@@ -27,7 +27,11 @@ Modes (each: channel layer, publisher, console consumer):
   embedded_proposed  + one event loop per publish instead of one per group, and a console
                      push path without a thread hop per frame (bench/alarm_fastpath.py)
   redis              REDIS_URL (default redis://127.0.0.1:6379/0): channels_redis, huey on Redis
-  redis_proposed     redis + the publisher and console changes of embedded_proposed
+  redis_proposed     redis + the publisher and console changes of embedded_proposed, and
+                     a Redis socket timeout above BZPOPMIN's 5 s (redis-py 8 defaults to 5 s,
+                     which kills idle consumers: "Timeout reading from …")
+  server_floor       not a platform mode: granian writing the payload, encoded once, straight
+                     to raw sockets (no Channels); what any consumer design must pay at least
 
     .venv/bin/python bench/alarm_latency.py [--modes embedded,redis] [--alarms 1000]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/huxiao_bench .venv/bin/python bench/alarm_latency.py
@@ -73,7 +77,12 @@ MODES = {
     "embedded_relay": {"layer": "relay", "publish": "project", "console": "project"},
     "embedded_proposed": {"layer": "relay", "publish": "batched", "console": "fast"},
     "redis": {"layer": "redis", "publish": "project", "console": "project"},
-    "redis_proposed": {"layer": "redis", "publish": "batched", "console": "fast"},
+    "redis_proposed": {
+        "layer": "redis",
+        "publish": "batched",
+        "console": "fast",
+        "redis_socket_timeout": 15,
+    },
     # Not a platform mode: the server's own floor, no Channels at all (bench/alarm_asgi.py).
     "server_floor": {"layer": "memory", "publish": "project", "console": "raw"},
 }
@@ -120,6 +129,7 @@ def mode_env(mode: str, var_dir: Path, database_url: str, redis_url: str, consol
             "HUXIAO_BENCH_PUSH",
             "HUXIAO_BENCH_CONSOLE",
             "HUXIAO_BENCH_PUBLISH",
+            "HUXIAO_BENCH_REDIS_TIMEOUT",
             "DJANGO_SETTINGS_MODULE",
         }
     }
@@ -142,6 +152,8 @@ def mode_env(mode: str, var_dir: Path, database_url: str, redis_url: str, consol
         env["REDIS_URL"] = redis_url
     if config["layer"] == "relay":
         env["HUXIAO_BENCH_PUSH"] = "relay"
+    if config.get("redis_socket_timeout"):
+        env["HUXIAO_BENCH_REDIS_TIMEOUT"] = str(config["redis_socket_timeout"])
     env["HUXIAO_BENCH_PUBLISH"] = config["publish"]
     env["HUXIAO_BENCH_CONSOLE"] = config["console"]
     return env
@@ -637,6 +649,8 @@ def run_mode(mode: str, args, log_dir: Path) -> dict:
         result["channel_layer"] = LAYER_LABELS[MODES[mode]["layer"]]
         result["publisher"] = MODES[mode]["publish"]
         result["console_consumer"] = MODES[mode]["console"]
+        if MODES[mode].get("redis_socket_timeout"):
+            result["redis_socket_timeout_s"] = MODES[mode]["redis_socket_timeout"]
         result["seconds"] = round(time.monotonic() - started, 1)
         result["load_average_at_start"] = load_at_start
         result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
