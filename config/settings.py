@@ -139,7 +139,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "huxiao"},
+            # redis-py 8 times reads out after 5 s, the same as channels_redis's blocking
+            # pop: an idle console's reader would die silently. 15 s keeps it alive.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "prefix": "huxiao",
+            },
         }
     }
 else:
