@@ -7,15 +7,8 @@ its memberships entitle it to (roles with Action.VIEW_ALARM). A client never pic
 
 from __future__ import annotations
 
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-
+from huxiao.core.events import group_send_on_commit
 from huxiao.core.roles import Action, OrgKind, role_allows
-
-logger = logging.getLogger(__name__)
 
 PREFIX = "alarms"
 
@@ -109,17 +102,8 @@ def event_message(event, alarm) -> dict:
 
 def publish_on_commit(event, alarm, *, station_only: bool = False) -> None:
     """Send after the transaction commits; a push failure never fails the write."""
-    message = event_message(event, alarm)
-    groups = groups_for_alarm(alarm, station_only=station_only)
-
-    def _send():
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for group in groups:
-            try:
-                async_to_sync(layer.group_send)(group, {"type": "alarm.message", "data": message})
-            except Exception:  # noqa: BLE001
-                logger.exception("alarm publish failed group=%s event=%s", group, event.pk)
-
-    transaction.on_commit(_send)
+    group_send_on_commit(
+        groups_for_alarm(alarm, station_only=station_only),
+        {"type": "alarm.message", "data": event_message(event, alarm)},
+        label=f"{event.type}#{event.pk}",
+    )

@@ -42,16 +42,25 @@ def groups_for_membership(membership) -> list[str]:
     return [f"county.{org.region_id}"]
 
 
-def publish_on_commit(groups: list[str], event_type: str, payload: dict) -> None:
-    def _send():
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        message = {"type": "huxiao.event", "event": event_type, "payload": payload}
+def group_send_on_commit(groups: list[str], message: dict, *, label: str = "") -> None:
+    """Send `message` to every group once the transaction commits (all groups from one
+    event loop). A push failure is logged and never fails the write."""
+
+    async def _send_all(layer):
         for group in groups:
             try:
-                async_to_sync(layer.group_send)(group, message)
+                await layer.group_send(group, message)
             except Exception:  # noqa: BLE001 - a push failure must not fail the write
-                logger.exception("publish failed group=%s event=%s", group, event_type)
+                logger.exception("publish failed group=%s event=%s", group, label)
+
+    def _send():
+        layer = get_channel_layer()
+        if layer is not None:
+            async_to_sync(_send_all)(layer)
 
     transaction.on_commit(_send)
+
+
+def publish_on_commit(groups: list[str], event_type: str, payload: dict) -> None:
+    message = {"type": "huxiao.event", "event": event_type, "payload": payload}
+    group_send_on_commit(groups, message, label=event_type)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.decorators import login_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db import connection
@@ -52,7 +54,7 @@ def home(request):
             child_count=Child.objects.visible_to(user).filter(school=org, is_active=True).count(),
             staff_count=Staff.objects.visible_to(user).filter(school=org, is_active=True).count(),
             expiring=Certificate.objects.visible_to(user)
-            .filter(staff__school=org, expires_on__lte=today + timezone.timedelta(days=60))
+            .filter(staff__school=org, expires_on__lte=today + dt.timedelta(days=60))
             .select_related("staff")[:10],
             unchecked_staff=Staff.objects.visible_to(user)
             .filter(school=org, is_active=True)

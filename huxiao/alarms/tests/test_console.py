@@ -310,7 +310,7 @@ def test_token_of_a_user_without_alarm_groups_is_refused(world, health):
 def test_tail_delivers_when_the_push_cannot(world, settings, monkeypatch):
     """Embedded mode: the HTTP process's push never reaches the WebSocket process."""
     settings.ALARM_CONSOLE_TAIL_SECONDS = 0.05
-    monkeypatch.setattr("huxiao.alarms.events.get_channel_layer", lambda: None)
+    monkeypatch.setattr("huxiao.core.events.get_channel_layer", lambda: None)
 
     async def scenario():
         police = await _ready(world.users["police"])
@@ -340,7 +340,7 @@ def test_tail_and_push_together_deliver_once(world, settings):
 
 def test_tail_keeps_a_drills_escalation_within_the_station(world, settings, monkeypatch):
     settings.ALARM_CONSOLE_TAIL_SECONDS = 0.05
-    monkeypatch.setattr("huxiao.alarms.events.get_channel_layer", lambda: None)
+    monkeypatch.setattr("huxiao.core.events.get_channel_layer", lambda: None)
 
     @database_sync_to_async
     def escalate():
@@ -367,7 +367,7 @@ def test_tail_keeps_a_drills_escalation_within_the_station(world, settings, monk
 def test_tail_relays_an_event_whose_id_commits_late(world, settings, monkeypatch):
     """PostgreSQL may commit a lower id after a higher one; the tail looks back for it."""
     settings.ALARM_CONSOLE_TAIL_SECONDS = 0.05
-    monkeypatch.setattr("huxiao.alarms.events.get_channel_layer", lambda: None)
+    monkeypatch.setattr("huxiao.core.events.get_channel_layer", lambda: None)
 
     @database_sync_to_async
     def event(alarm, pk, type_):
