@@ -1,7 +1,8 @@
 """HuXiao settings, read from the environment.
 
-Embedded mode (default): SQLite in WAL mode, in-memory channel layer, huey on SQLite,
-files on local disk. Scale mode: set DATABASE_URL=postgres://… and REDIS_URL=redis://….
+Embedded mode (default): SQLite in WAL mode, an in-memory channel layer relayed between
+the local processes, huey on SQLite, files on local disk.
+Scale mode: set DATABASE_URL=postgres://… and REDIS_URL=redis://….
 Production: HUXIAO_ENV=production turns on the deployment checks and requires real keys.
 """
 
@@ -149,7 +150,18 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    if HUXIAO_ENV == "test":
+        # One process per test worker: nothing to relay, and workers must not hear
+        # each other (tests of the relay build their own layers).
+        CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    else:
+        # The processes of `manage.py serve` reach each other's sockets (ADR 0016).
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "huxiao.core.layers.RelayChannelLayer",
+                "CONFIG": {"relay_dir": str(VAR_DIR / "run" / "channels")},
+            }
+        }
 
 # Task queue (ADR 0003): huey on SQLite in embedded mode, on Redis in scale mode.
 HUEY_IMMEDIATE = env_bool("HUXIAO_TASKS_IMMEDIATE", False)
@@ -254,6 +266,15 @@ NINJA_PAGINATION_PER_PAGE = 50
 ALARM_CANCEL_WINDOW_SECONDS = env_int("HUXIAO_ALARM_CANCEL_WINDOW_SECONDS", 10)
 ALARM_ESCALATE_AFTER_SECONDS = env_int("HUXIAO_ALARM_ESCALATE_AFTER_SECONDS", 30)
 ALARM_ESCALATE_REPEAT_SECONDS = env_int("HUXIAO_ALARM_ESCALATE_REPEAT_SECONDS", 60)
+# Seconds between the console's database reads for events the push did not bring
+# (huxiao/alarms/consumers); unset: 1 s with the in-memory/relay layers, off with Redis.
+_tail_seconds = env_str("HUXIAO_ALARM_CONSOLE_TAIL_SECONDS")
+try:
+    ALARM_CONSOLE_TAIL_SECONDS = float(_tail_seconds) if _tail_seconds else None
+except ValueError:
+    raise ImproperlyConfigured("HUXIAO_ALARM_CONSOLE_TAIL_SECONDS must be a number") from None
+# How often an open console socket re-reads the user's memberships (huxiao/alarms/consumers).
+ALARM_CONSOLE_REFRESH_SECONDS = env_int("HUXIAO_ALARM_CONSOLE_REFRESH_SECONDS", 300)
 # MQTT alarm boxes (ADR 0012): empty = no bridge. mqtt://[user:pass@]host[:1883] or mqtts://…
 HUXIAO_MQTT_URL = env_str("HUXIAO_MQTT_URL", "")
 HUXIAO_MQTT_CLIENT_ID = env_str("HUXIAO_MQTT_CLIENT_ID", "huxiao-bridge")

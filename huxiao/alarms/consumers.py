@@ -24,15 +24,18 @@ see are inside a catch-up: events it asked for again, or a push that arrived whi
 catch-up ran. They carry the same event_id — clients de-duplicate by it. An event's `alarm`
 is the alarm's state when the message was built; a re-sent event may show a newer state.
 
-Embedded mode runs the HTTP (WSGI) and WebSocket (ASGI) servers as separate processes with
-the in-memory channel layer, so a push published by an HTTP request never reaches these
-sockets. Delivery must not depend on the push (DESIGN.md §3): `_EventTail` follows the
-AlarmEvent table from the ASGI process and relays new events to the local groups, once per
-process however many consoles are connected (ALARM_CONSOLE_TAIL_SECONDS; by default on with
-the in-memory layer, off with Redis, where every process's pushes reach every socket). It
-adds at most one interval (1 s) of delay where it is the only path, and is a safety net
-where the push also arrives; it looks back TAIL_LOOKBACK ids for transactions that commit
-out of id order (PostgreSQL).
+Pushes reach this process through the channel layer: in embedded mode the relay layer
+(core.layers, Unix datagrams between the processes of one machine), in scale mode Redis.
+Delivery must not depend on the push (DESIGN.md §3): `_EventTail` also follows the
+AlarmEvent table from each ASGI process and relays events the push did not bring, once per
+process however many consoles are connected (ALARM_CONSOLE_TAIL_SECONDS; by default every
+second with the in-memory and relay layers, off with Redis, where a restarted worker's
+consoles catch up with `{"since": N}`). It looks back TAIL_LOOKBACK ids for transactions
+that commit out of id order (PostgreSQL).
+
+Every REFRESH_SECONDS a socket recomputes its groups from the memberships (a removed
+membership or a deactivated account stops hearing alarms; memberships stay fresh past the
+layer's group expiry).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from collections import OrderedDict
 
 from channels.db import database_sync_to_async
@@ -69,6 +73,10 @@ CATCH_UP_MAX_EVENTS = 5000
 OPEN_LIMIT = 500
 MAX_FRAME_CHARS = 4096
 TAIL_LOOKBACK = 100
+# How often an open socket recomputes its groups from the user's memberships: a removed
+# membership or a deactivated user stops hearing alarms within this time, and re-adding
+# the groups keeps them alive past the channel layer's group expiry (a day by default).
+REFRESH_SECONDS = 300
 
 
 def _event_groups(event) -> list[str]:
@@ -129,12 +137,17 @@ class _EventTail:
 
     async def _run(self, interval: float) -> None:
         layer = get_channel_layer()
-        group_send = layer.group_send
-        if isinstance(layer, InMemoryChannelLayer):
-            # Every process follows the table itself: deliver to this process's sockets
-            # only, even through a layer that also forwards to other processes.
-            def group_send(group, message):
-                return InMemoryChannelLayer.group_send(layer, group, message)
+        # Every process follows the table itself: deliver to this process's sockets only,
+        # even through a layer that also relays to other processes (core.layers).
+        local = getattr(layer, "group_send_local", None)
+
+        async def group_send(group, message):
+            if local is not None:
+                local(group, message)
+            elif isinstance(layer, InMemoryChannelLayer):
+                await InMemoryChannelLayer.group_send(layer, group, message)
+            else:
+                await layer.group_send(group, message)
 
         try:
             while True:
@@ -205,6 +218,23 @@ def _events_after(after: int, relayed: OrderedDict) -> tuple[list[tuple[list[str
 
 tail = _EventTail()
 
+# The JSON text of recent pushes. The channel layer hands every console of a group the same
+# `data` object (core.layers.RelayChannelLayer), so it is encoded once per process, not once
+# per socket; keyed by the object itself (kept alive here, so its id is not reused).
+_ENCODED: OrderedDict[int, tuple[dict, str]] = OrderedDict()
+_ENCODED_LIMIT = 64
+
+
+def _encoded(data: dict) -> str:
+    entry = _ENCODED.get(id(data))
+    if entry is not None and entry[0] is data:
+        return entry[1]
+    text = json.dumps(data)
+    _ENCODED[id(data)] = (data, text)
+    if len(_ENCODED) > _ENCODED_LIMIT:
+        _ENCODED.popitem(last=False)
+    return text
+
 
 class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     """Live alarms for one user: the groups their memberships give, plus catch-up."""
@@ -214,6 +244,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.alarm_groups: list[str] = []
         self.seen: OrderedDict[int, None] = OrderedDict()
         self.auth_deadline: asyncio.Task | None = None
+        self.refresher: asyncio.Task | None = None
         self.tail_attached = False
         await self.accept()
         user = self.scope.get("user")
@@ -226,6 +257,8 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if self.auth_deadline is not None:
             self.auth_deadline.cancel()
+        if self.refresher is not None:
+            self.refresher.cancel()
         for group in self.alarm_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.alarm_groups = []
@@ -251,7 +284,35 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         self.alarm_groups = groups
         self.tail_attached = await tail.attach()
+        self.refresher = asyncio.ensure_future(self._refresh_periodically())
         await self.send_json({"type": "ready", "groups": len(groups)})
+
+    async def _refresh_periodically(self) -> None:
+        interval = float(getattr(settings, "ALARM_CONSOLE_REFRESH_SECONDS", REFRESH_SECONDS))
+        while True:
+            # Spread the sockets' refreshes so they do not all query at once.
+            await asyncio.sleep(interval * random.uniform(0.8, 1.2))
+            try:
+                if not await self.refresh_groups():
+                    return
+            except Exception:  # noqa: BLE001 - keep the socket; the next round retries
+                logger.exception("console group refresh failed for user %s", self.user.pk)
+
+    async def refresh_groups(self) -> bool:
+        """Recompute the groups from the memberships now. False (and the socket closed
+        with 4403) when the user may no longer see any alarm."""
+        groups = await self._console_groups(self.user, reload=True)
+        if not groups:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return False
+        for group in self.alarm_groups:
+            if group not in groups:
+                await self.channel_layer.group_discard(group, self.channel_name)
+        for group in groups:
+            # Also for groups kept: re-adding renews the membership's expiry.
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.alarm_groups = groups
+        return True
 
     # -------------------------------------------------------------- client messages
 
@@ -303,11 +364,21 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
 
     # -------------------------------------------------------------- channel layer
 
+    async def dispatch(self, message):
+        # Pushes touch no database: skip Channels' per-message aclose_old_connections(),
+        # a hop into the one thread-sensitive executor thread for every frame (the
+        # handlers that query run in database_sync_to_async, which closes old connections
+        # itself). Everything else goes the ordinary way.
+        if message.get("type") == "alarm.message":
+            await self.alarm_message(message)
+            return
+        await super().dispatch(message)
+
     async def alarm_message(self, message):
         data = message["data"]
         if not self._remember(data.get("event_id")):
             return
-        await self.send_json(data)
+        await self.send(text_data=_encoded(data))
 
     def _remember(self, event_id) -> bool:
         """False if this socket already sent the event (outside a catch-up)."""
@@ -322,7 +393,12 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     # -------------------------------------------------------------- database
 
     @database_sync_to_async
-    def _console_groups(self, user) -> list[str]:
+    def _console_groups(self, user, reload: bool = False) -> list[str]:
+        if reload:
+            # The socket may be hours old: the account may have been deactivated since.
+            user.refresh_from_db(fields=["is_active"])
+            if not user.is_active:
+                return []
         clear_scope_cache(user)
         return console_groups(memberships_of(user))
 

@@ -6,9 +6,22 @@ they skip with the reason; under CI (CI=true) that is a failure, never a skip.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse, urlunparse
 
 import pytest
+
+from bench.servers import GranianWSGI, ServerError
+
+ROOT = Path(__file__).resolve().parents[2]
+THREADS = 8  # alarm boxes (device tokens) seeded; granian's blocking threads
 
 
 def pytest_configure(config):
@@ -21,3 +34,123 @@ def stack_unavailable(message: str):
     if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
         pytest.fail(message, pytrace=False)
     pytest.skip(message)
+
+
+# ------------------------------------------------------------------ the stack
+
+
+def _backends() -> list:
+    backends = ["sqlite"]
+    url = os.environ.get("DATABASE_URL", "")
+    if urlparse(url).scheme in {"postgres", "postgresql", "pgsql"}:
+        backends.append("postgres")
+    return backends
+
+
+def _pg_admin(url: str, statement: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    parsed = urlparse(url)
+    params = {
+        "host": parsed.hostname or "",
+        "port": parsed.port or 5432,
+        "user": unquote(parsed.username or ""),
+        "password": unquote(parsed.password or ""),
+        "dbname": "postgres",
+    }
+    name = unquote(parsed.path.lstrip("/"))
+    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
+        conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
+
+
+@dataclass
+class Stack:
+    env: dict
+    var_dir: Path
+    database_url: str = ""
+    seed: dict = field(default_factory=dict)
+
+    def python(self, *args: str, timeout: float = 120) -> str:
+        done = subprocess.run(
+            [sys.executable, *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        if done.returncode != 0:
+            raise AssertionError(
+                f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+            )
+        return done.stdout
+
+    def server(self) -> GranianWSGI:
+        return GranianWSGI(
+            "config.wsgi:application",
+            env=self.env,
+            log_path=self.var_dir / "granian.log",
+            workers=1,
+            blocking_threads=THREADS,
+        )
+
+    def log_tail(self) -> str:
+        path = self.var_dir / "granian.log"
+        return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
+
+    def dump(self) -> dict:
+        return json.loads(self.python("-m", "tests.faults.world", "dump"))
+
+
+@pytest.fixture(params=_backends())
+def stack(request, tmp_path):
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # The stack is embedded mode on its own database; nothing of the test process's.
+        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "HUXIAO_ENV"}
+        and not key.startswith("PYTEST_")
+    }
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "HUXIAO_ENV": "embedded",
+            "HUXIAO_VAR_DIR": str(var_dir),
+            "HUXIAO_TASKS_IMMEDIATE": "0",
+            "HUXIAO_LOG_LEVEL": "WARNING",
+            "HUXIAO_SECRET_KEY": "fault-test-only-secret-key-not-for-any-deployment",
+            "HUXIAO_DATA_KEY": "fault-test-only-data-key-not-for-any-deployment",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
+    database_url = ""
+    if request.param == "postgres":
+        parsed = urlparse(os.environ["DATABASE_URL"])
+        name = f"huxiao_faults_{uuid.uuid4().hex[:10]}"
+        database_url = urlunparse(parsed._replace(path="/" + name))
+        _pg_admin(database_url, "CREATE DATABASE {}")
+        env["DATABASE_URL"] = database_url
+    stack = Stack(env=env, var_dir=var_dir, database_url=database_url)
+    try:
+        stack.python("manage.py", "migrate", "--noinput", timeout=180)
+        stack.seed = json.loads(
+            stack.python("-m", "tests.faults.world", "seed", "--devices", str(THREADS))
+        )
+        yield stack
+    finally:
+        if database_url:
+            _pg_admin(database_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+def start_server(stack: Stack, server=None):
+    server = server or stack.server()
+    try:
+        server.start(timeout_s=30)
+    except (ServerError, FileNotFoundError, PermissionError) as exc:
+        server.stop()
+        stack_unavailable(f"granian could not start {server.target}: {exc}\n{stack.log_tail()}")
+    return server

@@ -19,153 +19,26 @@ started again. Then:
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import unquote, urlparse, urlunparse
+from dataclasses import dataclass
 
 import httpx
 import pytest
 
 from bench.alarm_servers import GranianASGI
-from bench.servers import GranianWSGI, ServerError
-from tests.faults.conftest import stack_unavailable
+from bench.servers import GranianWSGI
+from tests.faults.conftest import start_server
 
 pytestmark = pytest.mark.faults
 
-ROOT = Path(__file__).resolve().parents[2]
-THREADS = 8  # one alarm box per thread, as many as granian's blocking threads
 KILL_AFTER = 40  # 2xx answers before the kill: the burst is well under way
 AFTER_KILL_S = 0.3  # the boxes keep pressing for a moment against the dead server
 BURST_TIMEOUT_S = 25.0
 KINDS = ("intrusion", "violence", "medical", "fire", "suspicious", "fight", "other")
-
-
-# ------------------------------------------------------------------ the stack
-
-
-def _backends() -> list:
-    backends = ["sqlite"]
-    url = os.environ.get("DATABASE_URL", "")
-    if urlparse(url).scheme in {"postgres", "postgresql", "pgsql"}:
-        backends.append("postgres")
-    return backends
-
-
-def _pg_admin(url: str, statement: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    parsed = urlparse(url)
-    params = {
-        "host": parsed.hostname or "",
-        "port": parsed.port or 5432,
-        "user": unquote(parsed.username or ""),
-        "password": unquote(parsed.password or ""),
-        "dbname": "postgres",
-    }
-    name = unquote(parsed.path.lstrip("/"))
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
-        conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
-
-
-@dataclass
-class Stack:
-    env: dict
-    var_dir: Path
-    database_url: str = ""
-    seed: dict = field(default_factory=dict)
-
-    def python(self, *args: str, timeout: float = 120) -> str:
-        done = subprocess.run(
-            [sys.executable, *args],
-            env=self.env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if done.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-            )
-        return done.stdout
-
-    def server(self) -> GranianWSGI:
-        return GranianWSGI(
-            "config.wsgi:application",
-            env=self.env,
-            log_path=self.var_dir / "granian.log",
-            workers=1,
-            blocking_threads=THREADS,
-        )
-
-    def log_tail(self) -> str:
-        path = self.var_dir / "granian.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else "(no log)"
-
-    def dump(self) -> dict:
-        return json.loads(self.python("-m", "tests.faults.world", "dump"))
-
-
-@pytest.fixture(params=_backends())
-def stack(request, tmp_path):
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
-    var_dir = tmp_path / "var"
-    var_dir.mkdir()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        # The stack is embedded mode on its own database; nothing of the test process's.
-        if key not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "HUXIAO_ENV"}
-        and not key.startswith("PYTEST_")
-    }
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "HUXIAO_ENV": "embedded",
-            "HUXIAO_VAR_DIR": str(var_dir),
-            "HUXIAO_TASKS_IMMEDIATE": "0",
-            "HUXIAO_LOG_LEVEL": "WARNING",
-            "HUXIAO_SECRET_KEY": "fault-test-only-secret-key-not-for-any-deployment",
-            "HUXIAO_DATA_KEY": "fault-test-only-data-key-not-for-any-deployment",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
-    database_url = ""
-    if request.param == "postgres":
-        parsed = urlparse(os.environ["DATABASE_URL"])
-        name = f"huxiao_faults_{uuid.uuid4().hex[:10]}"
-        database_url = urlunparse(parsed._replace(path="/" + name))
-        _pg_admin(database_url, "CREATE DATABASE {}")
-        env["DATABASE_URL"] = database_url
-    stack = Stack(env=env, var_dir=var_dir, database_url=database_url)
-    try:
-        stack.python("manage.py", "migrate", "--noinput", timeout=180)
-        stack.seed = json.loads(
-            stack.python("-m", "tests.faults.world", "seed", "--devices", str(THREADS))
-        )
-        yield stack
-    finally:
-        if database_url:
-            _pg_admin(database_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)")
-
-
-def _start(stack: Stack, server: GranianWSGI | None = None) -> GranianWSGI:
-    server = server or stack.server()
-    try:
-        server.start(timeout_s=30)
-    except (ServerError, FileNotFoundError, PermissionError) as exc:
-        server.stop()
-        stack_unavailable(f"granian could not start {server.target}: {exc}\n{stack.log_tail()}")
-    return server
 
 
 def _sigkill(server: GranianWSGI) -> None:
@@ -303,7 +176,7 @@ def _socket_catch_up(asgi: GranianASGI, police_token: str) -> tuple[list[dict], 
 
 def test_sigkill_during_a_burst_loses_and_duplicates_no_alarm(stack):
     tokens = stack.seed["device_tokens"]
-    server = _start(stack)
+    server = start_server(stack)
     try:
         attempts = _burst(server, tokens)
     finally:
@@ -317,7 +190,7 @@ def test_sigkill_during_a_burst_loses_and_duplicates_no_alarm(stack):
     assert not unexpected, f"non-2xx answers before the kill: {[(a.status) for a in unexpected]}"
     assert len({a.key for a in attempts}) == len(attempts)
 
-    server = _start(stack)  # the restart, on the same database
+    server = start_server(stack)  # the restart, on the same database
     asgi = GranianASGI(
         "config.asgi:application", env=stack.env, log_path=stack.var_dir / "granian.log"
     )
@@ -342,7 +215,7 @@ def test_sigkill_during_a_burst_loses_and_duplicates_no_alarm(stack):
         assert event_ids == sorted(event_ids)
         not_open = {a.alarm_id for a in succeeded} - {alarm["id"] for alarm in open_alarms}
         assert not not_open, f"2xx alarms missing from the open list: {not_open}"
-        _start(stack, asgi)
+        start_server(stack, asgi)
         socket_events, sync = _socket_catch_up(asgi, stack.seed["police_token"])
         on_socket = {e["alarm"]["id"] for e in socket_events if e["type"] == "alarm.raised"}
         not_pushed = {a.alarm_id for a in succeeded} - on_socket

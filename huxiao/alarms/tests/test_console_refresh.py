@@ -1,0 +1,82 @@
+"""An open console socket follows the user's memberships: a membership removed or an account
+deactivated while the socket is open stops its alarms at the next refresh."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing.websocket import WebsocketCommunicator
+
+from huxiao.alarms import services
+from huxiao.alarms.choices import AlarmSource
+from huxiao.alarms.consumers import ConsoleConsumer
+from huxiao.core.roles import Role
+from huxiao.orgs.models import Membership
+from huxiao.orgs.tests.factories import MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def fast_refresh(settings):
+    settings.ALARM_CONSOLE_TAIL_SECONDS = 0
+    settings.ALARM_CONSOLE_REFRESH_SECONDS = 0.1
+
+
+async def _ready(user):
+    communicator = WebsocketCommunicator(ConsoleConsumer.as_asgi(), "/ws/console/")
+    communicator.scope["user"] = user
+    connected, _ = await communicator.connect()
+    assert connected
+    assert (await communicator.receive_json_from(timeout=2))["type"] == "ready"
+    return communicator
+
+
+@database_sync_to_async
+def _raise(world):
+    alarm, _ = services.alarm_raise(
+        actor=world.users["guard"],
+        school=world.school,
+        kind="intrusion",
+        location="大门",
+        source=AlarmSource.BUTTON,
+    )
+    return alarm
+
+
+def test_a_removed_membership_stops_the_alarms(world):
+    both = UserFactory(username="stationandfar")
+    MembershipFactory(user=both, organization=world.station, role=Role.POLICE_OFFICER)
+    MembershipFactory(user=both, organization=world.other_station, role=Role.POLICE_OFFICER)
+
+    @database_sync_to_async
+    def leave_station():
+        Membership.objects.filter(user=both, organization=world.station).delete()
+
+    async def scenario():
+        console = await _ready(both)
+        await _raise(world)
+        assert (await console.receive_json_from(timeout=2))["type"] == "alarm.raised"
+        await leave_station()
+        await console.receive_nothing(timeout=0.5)  # a refresh or more happen meanwhile
+        await _raise(world)
+        assert await console.receive_nothing(timeout=0.5)
+        await console.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_a_deactivated_account_is_closed(world):
+    police = world.users["police"]
+
+    @database_sync_to_async
+    def deactivate():
+        type(police).objects.filter(pk=police.pk).update(is_active=False)
+
+    async def scenario():
+        console = await _ready(police)
+        await deactivate()
+        assert await console.receive_output(timeout=2) == {"type": "websocket.close", "code": 4403}
+
+    async_to_sync(scenario)()
