@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+import dataclasses
+from typing import Literal
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from ninja import Header, Router, Status
 
 from huxiao.alarms import selectors, services
 from huxiao.alarms.choices import AlarmSource
 from huxiao.alarms.events import alarm_payload, event_message
-from huxiao.alarms.schemas import AlarmIn, AlarmList, AlarmOut, CancelIn, DispatchIn, ResolveIn
+from huxiao.alarms.forms import ResponseStatsForm
+from huxiao.alarms.schemas import (
+    AlarmIn,
+    AlarmList,
+    AlarmOut,
+    CancelIn,
+    DispatchIn,
+    ResolveIn,
+    ResponseStatsOut,
+)
 from huxiao.core.api import DbId, ErrorOut, error_response
 from huxiao.core.roles import Action
+from huxiao.core.scoping import visible_school_ids
 from huxiao.orgs.models import Organization
 
 router = Router(tags=["alarms"])
@@ -85,6 +98,49 @@ def alarm_events(request, since: int = 0):
         "events": [event_message(e, e.alarm) for e in events],
         "open": [alarm_payload(a) for a in open_alarms],
     }
+
+
+# Declared before /alarms/{alarm_id}, which would otherwise take "stats" for an id.
+@router.get("/alarms/stats", response={200: ResponseStatsOut, 400: ErrorOut, 403: ErrorOut})
+def alarm_response_stats(
+    request,
+    group_by: Literal["school", "station"] = "school",
+    since: str = "",
+    until: str = "",
+    period: str = "",
+    drills: bool = False,
+):
+    """Response times per school or per police station. `since`/`until` are local dates
+    (YYYY-MM-DD), both included; without them, `period` (30d, 90d, year; default 30d).
+    Drills are left out unless `drills=true`; presses cancelled within the free-cancel
+    window are counted apart (ADR 0014)."""
+    if not visible_school_ids(request.auth, Action.VIEW_ALARM):
+        raise PermissionDenied
+    if since or until:
+        period = "custom"
+    form = ResponseStatsForm(
+        {"period": period[:10], "since": since[:20], "until": until[:20], "drills": drills}
+    )
+    if not form.is_valid():
+        raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
+    stats = selectors.response_stats(
+        actor=request.auth, group_by=group_by, **form.selector_kwargs()
+    )
+    return {
+        "group_by": stats.group_by,
+        "since": form.cleaned_data["first_day"].isoformat(),
+        "until": form.cleaned_data["last_day"].isoformat(),
+        "drills_included": stats.include_drills,
+        "medians_complete": stats.medians_complete,
+        "rows": [_stats_row(row) for row in stats.rows],
+        "total": _stats_row(stats.total),
+    }
+
+
+def _stats_row(row: selectors.ResponseStatsRow) -> dict:
+    data = dataclasses.asdict(row)
+    data["id"] = data.pop("group_id")
+    return data
 
 
 @router.get("/alarms/{alarm_id}")

@@ -68,3 +68,34 @@ class AlarmOut(Schema):
 
 class AlarmList(Schema):
     items: list[AlarmOut]
+
+
+class ResponseStatsRowOut(Schema):
+    """One school, one police station (id null: schools without a station) or the total.
+    Times are seconds; null when no alarm reached that step."""
+
+    id: int | None
+    name: str
+    station_name: str
+    alarms: int
+    acknowledged: int
+    not_acknowledged: int
+    arrived: int
+    false_alarms: int
+    accidental_presses: int
+    ack_seconds_avg: float | None
+    ack_seconds_median: float | None
+    ack_seconds_max: float | None
+    arrival_seconds_avg: float | None
+    arrival_seconds_median: float | None
+    arrival_seconds_max: float | None
+
+
+class ResponseStatsOut(Schema):
+    group_by: str
+    since: str
+    until: str
+    drills_included: bool
+    medians_complete: bool
+    rows: list[ResponseStatsRowOut]
+    total: ResponseStatsRowOut

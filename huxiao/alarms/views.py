@@ -11,9 +11,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from huxiao.alarms import selectors, services, ui
 from huxiao.alarms.choices import OPEN_STATUSES, AlarmSource
+from huxiao.alarms.forms import ResponseStatsForm
 from huxiao.alarms.templatetags.alarm_tags import alarm_duration
 from huxiao.core.context import active_membership
 from huxiao.core.roles import Action
@@ -30,6 +32,37 @@ def console(request):
         "alarms/console.html",
         {"config": ui.console_config(request), "nav_active": "alarm_console"},
     )
+
+
+@login_required
+@require_safe
+def stats(request):
+    """Response times per police station and per school over a period (ADR 0014)."""
+    if not visible_school_ids(request.user, Action.VIEW_ALARM):
+        raise PermissionDenied
+    form = ResponseStatsForm(request.GET)
+    context = {"form": form, "by_station": None, "by_school": None, "nav_active": "alarm_console"}
+    if not form.is_valid():
+        return render(request, "alarms/stats.html", context, status=400)
+    period = form.selector_kwargs()
+    data = form.cleaned_data
+    context.update(
+        # Show what a preset period means as dates, ready to be adjusted.
+        form=ResponseStatsForm(
+            initial={
+                "period": data["period"],
+                "since": data["first_day"],
+                "until": data["last_day"],
+                "drills": data["drills"],
+            }
+        ),
+        first_day=data["first_day"],
+        last_day=data["last_day"],
+        include_drills=period["include_drills"],
+        by_station=selectors.response_stats(actor=request.user, group_by="station", **period),
+        by_school=selectors.response_stats(actor=request.user, group_by="school", **period),
+    )
+    return render(request, "alarms/stats.html", context)
 
 
 @login_required
