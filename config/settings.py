@@ -109,6 +109,7 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "huxiao" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            "builtins": ["huxiao.core.templatetags.names"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",

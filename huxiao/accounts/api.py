@@ -6,6 +6,7 @@ from ninja import Router, Schema
 
 from huxiao.accounts.services import LoginLocked, api_token_issue, login_check
 from huxiao.core.api import ErrorOut, error_response
+from huxiao.core.names import person_name
 from huxiao.core.scoping import memberships_of
 
 router = Router(tags=["auth"])
@@ -69,7 +70,7 @@ def me(request):
         "kind": "user",
         "id": principal.pk,
         "username": principal.get_username(),
-        "name": principal.get_full_name() or principal.get_username(),
+        "name": person_name(principal),
         "memberships": [
             {
                 "organization_id": m.organization_id,

@@ -8,6 +8,7 @@ its memberships entitle it to (roles with Action.VIEW_ALARM). A client never pic
 from __future__ import annotations
 
 from huxiao.core.events import group_send_on_commit
+from huxiao.core.names import person_name
 from huxiao.core.roles import Action, OrgKind, role_allows
 
 PREFIX = "alarms"
@@ -57,7 +58,7 @@ def alarm_payload(alarm) -> dict:
     def name(user):
         if user is None:
             return None
-        return user.get_full_name() or user.get_username()
+        return person_name(user)
 
     return {
         "id": alarm.pk,

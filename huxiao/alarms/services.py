@@ -20,6 +20,7 @@ from huxiao.alarms import events
 from huxiao.alarms.choices import OPEN_STATUSES, AlarmEventType, AlarmKind, AlarmSource, AlarmStatus
 from huxiao.alarms.models import Alarm, AlarmEvent
 from huxiao.audit.services import audit_create, audit_record
+from huxiao.core.names import person_name
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action
 from huxiao.core.scoping import can
@@ -47,7 +48,7 @@ def _actor_label(actor) -> str:
         return "system"
     if getattr(actor, "is_device", False):
         return str(actor)
-    return actor.get_full_name() or actor.get_username()
+    return person_name(actor)
 
 
 def _user_or_none(actor):

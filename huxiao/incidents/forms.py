@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huxiao.core.names import person_name
 from huxiao.incidents.choices import GroupKind
 from huxiao.people.forms import ServiceForm
 
@@ -14,7 +15,7 @@ class ResponderChoiceField(forms.ModelChoiceField):
     """A person as one of their memberships: the school or the police of its jurisdiction."""
 
     def label_from_instance(self, obj) -> str:
-        name = obj.user.get_full_name() or obj.user.get_username()
+        name = person_name(obj.user)
         return f"{name} · {obj.organization.name} · {obj.get_role_display()}"
 
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from huxiao.alarms.choices import AlarmStatus
 from huxiao.alarms.models import Alarm
 from huxiao.audit.services import audit_create, audit_delete, audit_update, snapshot
+from huxiao.core.names import person_name
 from huxiao.incidents import rules
 from huxiao.incidents.choices import GroupKind, IncidentEventType, IncidentStatus, TaskStatus
 from huxiao.incidents.models import GroupMember, Incident, IncidentEvent, ResponseGroup, Task
@@ -30,7 +31,7 @@ NOT_A_RESPONDER = _("Choose a person of the school or of its police station or p
 def display_name(user) -> str:
     if user is None:
         return ""
-    return user.get_full_name() or user.get_username()
+    return person_name(user)
 
 
 def _actor_label(actor) -> str:

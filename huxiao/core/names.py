@@ -1,0 +1,21 @@
+"""How people are named on pages and in messages.
+
+Django's `get_full_name()` is "first last", which turns 赵志刚 into "志刚 赵". A Chinese
+name is written family name first, without a space; other names keep Django's order.
+"""
+
+from __future__ import annotations
+
+
+def _is_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in text)
+
+
+def person_name(user) -> str:
+    """The user's name as people write it; the username when no name is set."""
+    if user is None:
+        return ""
+    first = (getattr(user, "first_name", "") or "").strip()
+    last = (getattr(user, "last_name", "") or "").strip()
+    name = last + first if _is_cjk(first + last) else f"{first} {last}".strip()
+    return name or user.get_username()
