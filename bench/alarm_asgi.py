@@ -1,48 +1,26 @@
-"""ASGI entry point of the alarm benchmark: config.asgi plus the floor's trigger.
+"""ASGI entry point of the alarm benchmark: config.asgi plus the floors' triggers.
 
     granian --interface asginl ... bench.alarm_asgi:application
 
 `POST /bench/floor` with `{"groups": [...], "data": {...}}` does only
 `group_send(group, {"type": "alarm.message", "data": data})` for each group, from this
 process, and answers 204: a bare Channels group broadcast to the same console sockets, through
-the same consumer (ws/console/), served by the same server. Everything else goes to the
-project's ASGI application — or, with HUXIAO_BENCH_CONSOLE=fast, ws/console/ goes to the
-proposed fast path (bench/alarm_fastpath.py). Never part of a deployment.
+the same consumer (ws/console/, huxiao.alarms.consumers.ConsoleConsumer), served by the same
+server. With the relay layer (embedded mode) that is the local delivery plus a datagram to
+each other process that holds sockets (normally none); with Redis, a round trip through
+Redis. `/bench/raw` is the server's own floor without Channels (mode server_floor, below).
+Everything else goes to the project's ASGI application. Never part of a deployment.
 """
 
 from __future__ import annotations
 
 import json
-import os
 
 from channels.layers import get_channel_layer
 
 from config.asgi import application as project_application
 
 FLOOR_PATH = "/bench/floor"
-
-if os.environ.get("HUXIAO_BENCH_CONSOLE") == "fast":
-    from channels.auth import AuthMiddlewareStack
-    from channels.routing import ProtocolTypeRouter, URLRouter
-    from channels.security.websocket import AllowedHostsOriginValidator
-    from django.urls import path
-
-    from bench.alarm_fastpath import FastConsoleConsumer
-    from huxiao.core.routing import websocket_urlpatterns
-
-    project_application = ProtocolTypeRouter(
-        {
-            "http": project_application.application_mapping["http"],
-            "websocket": AllowedHostsOriginValidator(
-                AuthMiddlewareStack(
-                    URLRouter(
-                        [path("ws/console/", FastConsoleConsumer.as_asgi())]
-                        + [p for p in websocket_urlpatterns if str(p.pattern) != "ws/console/"]
-                    )
-                )
-            ),
-        }
-    )
 
 
 async def _read_body(receive) -> bytes:

@@ -18,20 +18,23 @@ blocks so that drift hits both alike.
 
 Targets (issue 3): lost 0, duplicates 0, and per-alarm p99 ≤ 1.5 × floor p99 and ≤ 100 ms.
 
-Modes (each: channel layer, publisher, console consumer):
-  embedded           the tree as it is: in-memory channel layer per process. The WSGI
-                     process's push cannot reach the ASGI process's sockets; the console's
-                     database tail (1 s) relays the alarm instead
-  embedded_relay     + the proposal /tmp/embedded_push.diff (prototype bench/alarm_relay.py):
-                     an in-memory layer whose group_send crosses processes over Unix datagrams
-  embedded_proposed  + one event loop per publish instead of one per group, and a console
-                     push path without a thread hop per frame (bench/alarm_fastpath.py)
-  redis              REDIS_URL (default redis://127.0.0.1:6379/0): channels_redis, huey on Redis
-  redis_proposed     redis + the publisher and console changes of embedded_proposed, and
-                     a Redis socket timeout above BZPOPMIN's 5 s (redis-py 8 defaults to 5 s,
-                     which kills idle consumers: "Timeout reading from …")
-  server_floor       not a platform mode: granian writing the payload, encoded once, straight
-                     to raw sockets (no Channels); what any consumer design must pay at least
+Modes: the platform as `manage.py serve` runs it (HUXIAO_ENV=embedded; bench/alarm_settings.py
+only isolates it). In every platform mode the alarm is published once per commit to all its
+groups from one event loop (huxiao/core/events.py group_send_on_commit) and the console
+consumer (huxiao/alarms/consumers.py) relays `alarm.message` without a thread hop, encoding
+each pushed event once per process. The alarm's escalation checks are queued, not run
+inline, as in production; the task worker is not started, so none runs while measuring.
+  embedded            no REDIS_URL: the relay channel layer (huxiao.core.layers, ADR 0016)
+                      carries the WSGI process's push to the ASGI process over a Unix
+                      datagram; the console's database tail (1 s) is the safety net
+  redis               REDIS_URL (default redis://127.0.0.1:6379/0): channels_redis (with
+                      config/settings.py's socket timeout, 15 s, reported in the JSON), cache
+                      and huey on Redis, under the benchmark's own prefix and queue name
+  embedded_tail_only  for comparison only, not in the defaults: Channels' plain in-memory
+                      layer per process (the path before ADR 0016); the push stays in the
+                      WSGI process and only the console's tail (1 s) delivers
+  server_floor        not a platform mode: granian writing the payload, encoded once, straight
+                      to raw sockets (no Channels); what any consumer design must pay at least
 
     .venv/bin/python bench/alarm_latency.py [--modes embedded,redis] [--alarms 1000]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/huxiao_bench .venv/bin/python bench/alarm_latency.py
@@ -50,6 +53,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -71,27 +75,17 @@ from bench.alarm_servers import GranianASGI  # noqa: E402
 from bench.http_floor import postgres_bench_url, postgres_recreate  # noqa: E402
 from bench.servers import GranianWSGI, ServerError  # noqa: E402
 
-# name: (channel layer, publisher, console consumer) — see the module docstring.
+# name: how the servers are configured — see the module docstring.
+#   redis: REDIS_URL set; layer: HUXIAO_BENCH_LAYER (bench/alarm_settings.py), None = the
+#   project's own choice; raw: consoles on the server's raw sockets, floor only.
 MODES = {
-    "embedded": {"layer": "memory", "publish": "project", "console": "project"},
-    "embedded_relay": {"layer": "relay", "publish": "project", "console": "project"},
-    "embedded_proposed": {"layer": "relay", "publish": "batched", "console": "fast"},
-    "redis": {"layer": "redis", "publish": "project", "console": "project"},
-    "redis_proposed": {
-        "layer": "redis",
-        "publish": "batched",
-        "console": "fast",
-        "redis_socket_timeout": 15,
-    },
+    "embedded": {"redis": False, "layer": None, "raw": False},
+    "redis": {"redis": True, "layer": None, "raw": False},
+    "embedded_tail_only": {"redis": False, "layer": "memory", "raw": False},
     # Not a platform mode: the server's own floor, no Channels at all (bench/alarm_asgi.py).
-    "server_floor": {"layer": "memory", "publish": "project", "console": "raw"},
+    "server_floor": {"redis": False, "layer": None, "raw": True},
 }
-DEFAULT_MODES = ("embedded", "embedded_relay", "embedded_proposed", "redis", "redis_proposed")
-LAYER_LABELS = {
-    "memory": "InMemoryChannelLayer per process (+ the console's database tail, 1 s)",
-    "relay": "RelayChannelLayer prototype (+ the console's database tail, 1 s)",
-    "redis": "channels_redis RedisChannelLayer",
-}
+DEFAULT_MODES = ("embedded", "redis")
 TARGET_RATIO = 1.5
 TARGET_P99_MS = 100.0
 KINDS = ("intrusion", "violence", "medical", "fire", "suspicious", "fight", "other")
@@ -118,20 +112,14 @@ def run_python(args: list[str], env: dict[str, str], what: str) -> str:
 
 
 def mode_env(mode: str, var_dir: Path, database_url: str, redis_url: str, consoles: int) -> dict:
+    """The servers' environment: the caller's, without any HUXIAO_* (a HUXIAO_ENV=test or a
+    tail setting of the shell must not change what is measured), plus the mode's."""
     config = MODES[mode]
     env = {
         k: v
         for k, v in os.environ.items()
-        if k
-        not in {
-            "DATABASE_URL",
-            "REDIS_URL",
-            "HUXIAO_BENCH_PUSH",
-            "HUXIAO_BENCH_CONSOLE",
-            "HUXIAO_BENCH_PUBLISH",
-            "HUXIAO_BENCH_REDIS_TIMEOUT",
-            "DJANGO_SETTINGS_MODULE",
-        }
+        if not k.startswith("HUXIAO_")
+        and k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
     }
     env.update(
         {
@@ -148,15 +136,39 @@ def mode_env(mode: str, var_dir: Path, database_url: str, redis_url: str, consol
     )
     if database_url:
         env["DATABASE_URL"] = database_url
-    if config["layer"] == "redis":
+    if config["redis"]:
         env["REDIS_URL"] = redis_url
-    if config["layer"] == "relay":
-        env["HUXIAO_BENCH_PUSH"] = "relay"
-    if config.get("redis_socket_timeout"):
-        env["HUXIAO_BENCH_REDIS_TIMEOUT"] = str(config["redis_socket_timeout"])
-    env["HUXIAO_BENCH_PUBLISH"] = config["publish"]
-    env["HUXIAO_BENCH_CONSOLE"] = config["console"]
+    if config["layer"]:
+        env["HUXIAO_BENCH_LAYER"] = config["layer"]
     return env
+
+
+# What the servers will use, asked of Django with the servers' environment (not assumed).
+PROBE = """
+import json
+import django
+django.setup()
+from channels.layers import get_channel_layer
+from django.conf import settings
+from huxiao.alarms.consumers import tail
+layer_config = settings.CHANNEL_LAYERS["default"]
+layer = get_channel_layer()
+hosts = layer_config.get("CONFIG", {}).get("hosts") or [{}]
+print(json.dumps({
+    "env": settings.HUXIAO_ENV,
+    "channel_layer": layer_config["BACKEND"],
+    "console_tail_s": tail.interval(),
+    "relay_dir": str(layer.relay_dir) if hasattr(layer, "group_send_local") else None,
+    "redis_socket_timeout_s": hosts[0].get("socket_timeout") if isinstance(hosts[0], dict) else None,
+}))
+"""
+
+
+def probe_settings(env: dict) -> dict:
+    found = json.loads(run_python(["-c", PROBE], env, "settings probe").strip().splitlines()[-1])
+    if found["env"] == "test":
+        raise BenchError("the servers would run with HUXIAO_ENV=test")
+    return found
 
 
 def group_pids(pgid: int) -> list[int]:
@@ -186,6 +198,40 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
+
+
+_DJANGO_LOG = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ ([A-Z]+) (\S+) (.*)$")
+
+
+def server_log(log_path: Path) -> tuple[dict[str, int], dict[str, int]]:
+    """Errors and warnings in a server's log, counted by kind: granian's [ERROR] entries by
+    the exception that ended the traceback, the project's log lines (config.settings LOGGING)
+    by level, logger and message (digits folded, so one kind of failure is one line)."""
+    errors: dict[str, int] = {}
+    warnings: dict[str, int] = {}
+    granian_entry = None
+
+    def count(kinds: dict[str, int], kind: str) -> None:
+        kinds[kind] = kinds.get(kind, 0) + 1
+
+    for line in [*log_path.read_text(errors="replace").splitlines(), "[END]"]:
+        django = _DJANGO_LOG.match(line)
+        if line.startswith("[") or django:
+            if granian_entry is not None:
+                count(errors, granian_entry)
+            granian_entry = line if line.startswith("[ERROR]") else None
+        if django and django.group(1) in {"ERROR", "CRITICAL", "WARNING"}:
+            level, name, message = django.groups()
+            kind = f"{level} {name} {re.sub(r'[0-9]+', 'N', message)[:160]}"
+            count(warnings if level == "WARNING" else errors, kind)
+        elif (
+            granian_entry is not None
+            and line
+            and not line[0].isspace()
+            and line != "Traceback (most recent call last):"
+        ):
+            granian_entry = line[:200]  # the last unindented line: "SomeError: message"
+    return errors, warnings
 
 
 def redis_cleanup(redis_url: str) -> int:
@@ -538,8 +584,13 @@ def run_mode(mode: str, args, log_dir: Path) -> dict:
         log(f"{mode}: migrate and seed ({'postgres' if database_url else 'sqlite'})")
         run_python(["manage.py", "migrate", "--noinput"], env, "migrate")
         seed = json.loads(run_python(["-m", "bench.alarm_seed"], env, "seed"))
+        found = probe_settings(env)
+        log(
+            f"{mode}: channel layer {found['channel_layer']}, "
+            f"console tail {found['console_tail_s']} s"
+        )
         wsgi = GranianWSGI(
-            "bench.alarm_wsgi:application",
+            "config.wsgi:application",
             env=env,
             log_path=log_dir / f"{mode}-wsgi.log",
             workers=args.workers,
@@ -548,7 +599,8 @@ def run_mode(mode: str, args, log_dir: Path) -> dict:
         asgi = GranianASGI(
             "bench.alarm_asgi:application", env=env, log_path=log_dir / f"{mode}-asgi.log"
         )
-        for server in (wsgi, asgi):
+        servers_by_name = (("wsgi", wsgi), ("asgi", asgi))
+        for _, server in servers_by_name:
             servers.append(server)
             server.start()
 
@@ -560,7 +612,7 @@ def run_mode(mode: str, args, log_dir: Path) -> dict:
         shares = [
             list(range(p, len(consoles), args.client_procs)) for p in range(args.client_procs)
         ]
-        raw = MODES[mode]["console"] == "raw"
+        raw = MODES[mode]["raw"]
         only = {"floor"} if raw else args.only
         log(f"{mode}: connecting {len(consoles)} consoles from {args.client_procs} process(es)")
         for p, share in enumerate(shares):
@@ -618,6 +670,15 @@ def run_mode(mode: str, args, log_dir: Path) -> dict:
             for kind, n in d["frames"].items():
                 frames[kind] = frames.get(kind, 0) + n
         closed_early = [c for d in dumps for c in d["closed_early"]]
+        relay_sockets = (
+            len(list(Path(found["relay_dir"]).glob("*.sock"))) if found["relay_dir"] else None
+        )
+        # Close the consoles while the servers still run: their disconnects (group_discard)
+        # are part of the platform's work, and their errors belong in the figures.
+        for client in clients:
+            client.close()
+        clients.clear()
+        time.sleep(args.settle)
         result = figures(measured, receipts, expected_by_school)
         for variant in ("app", "floor"):
             if variant not in only:
@@ -635,22 +696,30 @@ def run_mode(mode: str, args, log_dir: Path) -> dict:
         )
         result["frames_seen"] = frames
         result["sockets_closed_early"] = len(closed_early)
-        result["server_errors"] = {
-            name: server.log_path.read_text(errors="replace").count("[ERROR]")
-            for name, server in (("wsgi", wsgi), ("asgi", asgi))
-        }
+        logs = {name: server_log(server.log_path) for name, server in servers_by_name}
+        result["server_errors"] = {name: sum(e.values()) for name, (e, _) in logs.items()}
+        result["server_error_kinds"] = {name: e for name, (e, _) in logs.items() if e}
+        result["server_warning_kinds"] = {name: w for name, (_, w) in logs.items() if w}
         if closed_early or any(result["server_errors"].values()):
             log(
-                f"{mode}: {len(closed_early)} sockets closed early, errors {result['server_errors']}"
+                f"{mode}: {len(closed_early)} sockets closed early, "
+                f"server errors {result['server_error_kinds']}"
             )
         result["consoles"] = {"total": len(consoles), "split": seed["split"]}
         result["recipients_per_alarm"] = sorted({len(e) for e in expected_by_school})
         result["database"] = "postgres" if database_url else "sqlite"
-        result["channel_layer"] = LAYER_LABELS[MODES[mode]["layer"]]
-        result["publisher"] = MODES[mode]["publish"]
-        result["console_consumer"] = MODES[mode]["console"]
-        if MODES[mode].get("redis_socket_timeout"):
-            result["redis_socket_timeout_s"] = MODES[mode]["redis_socket_timeout"]
+        result["channel_layer"] = found["channel_layer"]
+        result["console_tail_s"] = found["console_tail_s"]
+        if relay_sockets is not None:
+            # Processes listening on the relay: the ASGI server only (WSGI only sends).
+            result["relay_sockets"] = relay_sockets
+        if found["redis_socket_timeout_s"] is not None:
+            result["redis_socket_timeout_s"] = found["redis_socket_timeout_s"]
+        result["console"] = (
+            "raw granian sockets (no Channels)"
+            if raw
+            else "huxiao.alarms.consumers.ConsoleConsumer"
+        )
         result["seconds"] = round(time.monotonic() - started, 1)
         result["load_average_at_start"] = load_at_start
         result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -666,7 +735,7 @@ def run_mode(mode: str, args, log_dir: Path) -> dict:
             client.close()
         for server in servers:
             server.stop()
-        if MODES[mode]["layer"] == "redis":
+        if MODES[mode]["redis"]:
             try:
                 redis_cleanup(args.redis_url)
             except Exception as exc:  # noqa: BLE001
@@ -705,6 +774,13 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=5.0,
         help="seconds to wait for a block's frames; what has not arrived by then is lost",
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=2.0,
+        help="seconds the servers get to handle the consoles' disconnects before their logs "
+        "are read for errors",
     )
     parser.add_argument(
         "--redis-url", default=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
