@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -19,6 +20,7 @@ from urllib.parse import unquote, urlparse, urlunparse
 import pytest
 
 from bench.servers import GranianWSGI, ServerError
+from huxiao.core.layers import relay_dir_for
 
 ROOT = Path(__file__).resolve().parents[2]
 THREADS = 8  # alarm boxes (device tokens) seeded; granian's blocking threads
@@ -144,6 +146,9 @@ def stack(request, tmp_path):
     finally:
         if database_url:
             _pg_admin(database_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        # The servers' relay sockets sit in a short directory under the temp dir (the
+        # var dir is too long for a socket address); it would outlive tmp_path.
+        shutil.rmtree(relay_dir_for(var_dir / "run" / "channels"), ignore_errors=True)
 
 
 def start_server(stack: Stack, server=None):

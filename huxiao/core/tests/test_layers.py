@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,7 +22,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.fixture
 def relay_dir(tmp_path):
-    return relay_dir_for(tmp_path / "channels")
+    # tmp_path is too long for a socket address: the layer uses a short directory under
+    # the temp dir, which outlives tmp_path unless removed here.
+    path = relay_dir_for(tmp_path / "channels")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _run(coro):
@@ -142,6 +147,7 @@ def test_the_socket_directory_is_private(relay_dir):
 def test_a_long_directory_gets_a_short_socket_path(tmp_path):
     deep = tmp_path / ("x" * 120)
     short = relay_dir_for(deep)
+    assert not short.exists()  # only named here; the layer creates it on first use
     assert len(str(short)) < 80
     assert relay_dir_for(deep) == short  # stable: every process finds the same one
 
