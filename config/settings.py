@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "huxiao.imports",
     "huxiao.alarms",
     "huxiao.incidents",
+    "huxiao.patrols",
+    "huxiao.intel",
     "huxiao.notify",
     "huxiao.demo",
 ]

@@ -13,6 +13,8 @@ urlpatterns = [
     path("audit/", include("huxiao.audit.urls")),
     path("alarms/", include("huxiao.alarms.urls")),
     path("incidents/", include("huxiao.incidents.urls")),
+    path("patrols/", include("huxiao.patrols.urls")),
+    path("intel/", include("huxiao.intel.urls")),
     path("notify/", include("huxiao.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -154,7 +154,9 @@ def register_routers() -> NinjaAPI:
     from huxiao.alarms.api import router as alarms_router
     from huxiao.audit.api import router as audit_router
     from huxiao.incidents.api import router as incidents_router
+    from huxiao.intel.api import router as intel_router
     from huxiao.orgs.api import router as orgs_router
+    from huxiao.patrols.api import router as patrols_router
     from huxiao.people.api import router as people_router
 
     api.add_router("/", accounts_router)
@@ -163,5 +165,7 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", audit_router)
     api.add_router("/", alarms_router)
     api.add_router("/", incidents_router)
+    api.add_router("/", patrols_router)
+    api.add_router("/", intel_router)
     _registered = True
     return api

@@ -82,14 +82,39 @@ class Action(models.TextChoices):
     VIEW_ALARM = "view_alarm", _("See alarms")
     RESPOND_ALARM = "respond_alarm", _("Acknowledge, dispatch and resolve alarms")
     CANCEL_ALARM = "cancel_alarm", _("Cancel any alarm of the school")
+    # Police–school linkage (issue 4): gate posts, patrols, visits, video patrol.
+    PLAN_POSTS = "plan_posts", _("Plan gate posts")
+    STAFF_POST = "staff_post", _("Check in at gate posts")
+    LOG_PATROL = "log_patrol", _("Log patrols, visits and video patrols")
+    VIEW_COVERAGE = "view_coverage", _("See gate-post coverage and visits")
+    EDIT_CAMERAS = "edit_cameras", _("Edit the camera registry")
+    # Warnings both ways, cases, legal vice-principals.
+    REPORT_WARNING = "report_warning", _("Report warning signs to the police")
+    HANDLE_WARNING = "handle_warning", _("Assess warning signs and issue early warnings")
+    RECEIVE_WARNING = "receive_warning", _("Receive and acknowledge early warnings")
+    MANAGE_CASES = "manage_cases", _("Manage school-related cases")
+    ASSIGN_LVP = "assign_lvp", _("Assign legal vice-principals")
+    # The high-risk persons register: police of the jurisdiction only (ADR to come).
+    VIEW_REGISTER = "view_register", _("See the high-risk persons register")
+    EDIT_REGISTER = "edit_register", _("Edit the high-risk persons register")
 
 
 A = Action
 # §1 二(五)四: the people on the spot raise alarms; the health staff member sees them.
-_SCHOOL_STAFF = {A.VIEW, A.RAISE_ALARM, A.VIEW_ALARM}
-_POLICE = {A.VIEW, A.VIEW_ALARM, A.RESPOND_ALARM}
+_SCHOOL_STAFF = {A.VIEW, A.RAISE_ALARM, A.VIEW_ALARM, A.REPORT_WARNING}
+# The people at the gate: they staff posts and must see the police's early warnings.
+_GATE = {A.STAFF_POST, A.RECEIVE_WARNING, A.VIEW_COVERAGE}
+_POLICE = {
+    A.VIEW,
+    A.VIEW_ALARM,
+    A.RESPOND_ALARM,
+    A.STAFF_POST,
+    A.LOG_PATROL,
+    A.VIEW_COVERAGE,
+    A.HANDLE_WARNING,
+}
 # Town and county command receive alarms; the health centre does not (ADR 0011).
-_COMMAND = {A.VIEW_ALARM}
+_COMMAND = {A.VIEW_ALARM, A.VIEW_COVERAGE}
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.PRINCIPAL: frozenset(
         _SCHOOL_STAFF
@@ -104,19 +129,37 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             # The principal answers for the school (第一责任人) and reads its own trail.
             A.VIEW_AUDIT,
             A.CANCEL_ALARM,
+            A.PLAN_POSTS,
+            A.EDIT_CAMERAS,
         }
+        | _GATE
     ),
     Role.SECURITY_OFFICER: frozenset(
-        _SCHOOL_STAFF | {A.EDIT_STAFF, A.REGISTER_VISITOR, A.CANCEL_ALARM}
+        _SCHOOL_STAFF
+        | _GATE
+        | {A.EDIT_STAFF, A.REGISTER_VISITOR, A.CANCEL_ALARM, A.PLAN_POSTS, A.EDIT_CAMERAS}
     ),
-    Role.GUARD: frozenset(_SCHOOL_STAFF | {A.REGISTER_VISITOR}),
+    Role.GUARD: frozenset(_SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR}),
     Role.TEACHER: frozenset(_SCHOOL_STAFF | {A.EDIT_ROSTER, A.EXPORT_ROSTER}),
     Role.HEALTH_STAFF: frozenset({A.VIEW, A.VIEW_ALARM}),
-    Role.DUTY_LEADER: frozenset(_SCHOOL_STAFF | {A.REGISTER_VISITOR, A.CANCEL_ALARM}),
+    Role.DUTY_LEADER: frozenset(_SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR, A.CANCEL_ALARM}),
     # Police see rosters of their jurisdiction's schools (to verify pick-up and identify
     # children in an emergency); the commander may read full ID numbers, each read logged.
-    Role.POLICE_COMMANDER: frozenset(_POLICE | {A.VIEW_ID_NUMBER}),
-    Role.POLICE_OFFICER: frozenset(_POLICE),
+    # The register is for commanders and officers; a legal vice-principal works inside a
+    # school and does not hold it.
+    Role.POLICE_COMMANDER: frozenset(
+        _POLICE
+        | {
+            A.VIEW_ID_NUMBER,
+            A.PLAN_POSTS,
+            A.EDIT_CAMERAS,
+            A.MANAGE_CASES,
+            A.ASSIGN_LVP,
+            A.VIEW_REGISTER,
+            A.EDIT_REGISTER,
+        }
+    ),
+    Role.POLICE_OFFICER: frozenset(_POLICE | {A.MANAGE_CASES, A.VIEW_REGISTER, A.EDIT_REGISTER}),
     Role.LEGAL_VICE_PRINCIPAL: frozenset(_POLICE),
     Role.EDUCATION_SUPERVISOR: frozenset(_COMMAND | {A.VIEW, A.EDIT_ORG, A.EXPORT_ROSTER}),
     Role.GOVERNANCE_COORDINATOR: frozenset(_COMMAND | {A.VIEW, A.EDIT_ORG, A.VIEW_AUDIT}),
