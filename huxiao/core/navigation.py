@@ -27,6 +27,29 @@ def navigation_for(user, membership) -> list[dict]:
         items.append(
             {"label": _("Incidents"), "url": reverse("incidents:list"), "key": "incidents"}
         )
+    # Gate posts (护学岗): the people at the gate check in there; coverage and visits for
+    # those who answer for them (ADR 0018).
+    if visible_school_ids(user, Action.STAFF_POST) or visible_school_ids(
+        user, Action.VIEW_COVERAGE
+    ):
+        items.append(
+            {"label": _("Gate posts"), "url": reverse("patrols:today"), "key": "patrols_posts"}
+        )
+    if visible_school_ids(user, Action.VIEW_COVERAGE):
+        items.append(
+            {
+                "label": _("Coverage (三见)"),
+                "url": reverse("patrols:coverage"),
+                "key": "patrols_coverage",
+            }
+        )
+        items.append(
+            {
+                "label": _("Police-post visits"),
+                "url": reverse("patrols:visit_list"),
+                "key": "patrols_visits",
+            }
+        )
     if visible_school_ids(user, Action.VIEW):
         items.append({"label": _("Schools"), "url": reverse("orgs:school_list"), "key": "schools"})
         items.append(

@@ -41,6 +41,10 @@ class Command(BaseCommand):
             result = load_demo_township(stdout=self.stdout if options["verbosity"] > 1 else None)
         except DemoModeOff as exc:
             raise CommandError(str(exc)) from exc
+        # Issue 4's linkage records on top of the township (each loader idempotent).
+        from huxiao.patrols.demo import load_demo_patrols
+
+        patrols = load_demo_patrols(stdout=self.stdout if options["verbosity"] > 1 else None)
         elapsed = time.perf_counter() - started
 
         created, updated = result["created"], result["updated"]
@@ -60,6 +64,10 @@ class Command(BaseCommand):
                 note.append(f"{updated[key]} restored")
             suffix = f"  ({', '.join(note)})" if note else ""
             self.stdout.write(f"  {key:<14}{result[key]:>6}{suffix}")
+        self.stdout.write(
+            f"  gate posts {patrols['posts']}, check-ins {patrols['check_ins']}, "
+            f"patrol logs {patrols['patrol_logs']}, visits {patrols['visits']}"
+        )
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for user in DEMO_USERS:
             posts = "; ".join(title for _, _, title in user.memberships)
