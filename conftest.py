@@ -55,6 +55,48 @@ def _user(world, name, org, role):
     return user
 
 
+def _redis_test_keys(pattern: str) -> None:
+    """Delete the keys of this test worker's Redis prefix that match `pattern`."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        batch = []
+        for key in client.scan_iter(match=settings.HUXIAO_TEST_REDIS_PREFIX + pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= 500:
+                client.delete(*batch)
+                batch.clear()
+        if batch:
+            client.delete(*batch)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _redis_prefix_removed_at_exit():
+    """Scale mode (REDIS_URL): the worker's keys go when it ends (settings_test)."""
+    yield
+    from django.conf import settings
+
+    if getattr(settings, "HUXIAO_TEST_REDIS_PREFIX", None):
+        _redis_test_keys("*")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache, LocMem or Redis. Never cache.clear() on Redis:
+    that is FLUSHDB, and the other workers and runs share the database."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    if getattr(settings, "HUXIAO_TEST_REDIS_PREFIX", None):
+        _redis_test_keys("cache:*")
+    else:
+        cache.clear()
+
+
 @pytest.fixture
 def world(db) -> World:
     """town: station+post, school (with post) and other_school; other_town: far_school."""

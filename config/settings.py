@@ -140,14 +140,50 @@ if REDIS_URL:
             "KEY_PREFIX": "huxiao",
         }
     }
+    import socket
+
+    # A Redis that vanished without closing its connections is noticed by keep-alive
+    # probes (about 25 s) and unacknowledged writes give up after 20 s (Linux options;
+    # elsewhere those that exist).
+    _keepalive = {
+        getattr(socket, name): value
+        for name, value in [
+            ("TCP_KEEPIDLE", 10),
+            ("TCP_KEEPINTVL", 5),
+            ("TCP_KEEPCNT", 3),
+            ("TCP_USER_TIMEOUT", 20_000),
+        ]
+        if hasattr(socket, name)
+    }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # redis-py 8 times reads out after 5 s, the same as channels_redis's blocking
-            # pop: an idle console's reader would die silently. 15 s keeps it alive.
+            # channels_redis with a blocking connection pool (ADR 0015).
+            "BACKEND": "huxiao.core.redis_layer.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # Per process and event loop. A burst of commands beyond it (hundreds
+                        # of consoles leaving at once) waits up to `timeout` s for a free
+                        # connection instead of failing with "Too many connections".
+                        "max_connections": 50,
+                        "timeout": 10,
+                        # No client read/write timeout: with one, redis-py sends every
+                        # command through asyncio.wait_for, which before Python 3.12 can
+                        # swallow a cancellation (CPython gh-86296), and a closed console's
+                        # reader then polls Redis forever. Replies are bounded anyway (the
+                        # blocking pop returns after 5 s); the keep-alive finds a dead peer.
+                        "socket_timeout": None,
+                        "socket_connect_timeout": 5,
+                        "socket_keepalive": True,
+                        "socket_keepalive_options": _keepalive,
+                    }
+                ],
                 "prefix": "huxiao",
+                # channels_redis's default, stated: a membership not renewed for a day is
+                # dropped. Consoles renew theirs every ALARM_CONSOLE_REFRESH_SECONDS; the
+                # members of a killed process linger until then (harmless: nobody reads).
+                "group_expiry": 86400,
             },
         }
     }

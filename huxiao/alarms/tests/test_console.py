@@ -391,16 +391,25 @@ def test_tail_relays_an_event_whose_id_commits_late(world, settings, monkeypatch
     async_to_sync(scenario)()
 
 
-def test_tail_is_off_with_a_shared_channel_layer(settings):
-    settings.ALARM_CONSOLE_TAIL_SECONDS = None
-    assert consumers.tail.interval() == 1.0  # in-memory layer: pushes stay in their process
-    settings.CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {}}
-    }
+@pytest.mark.parametrize(
+    ("backend", "interval"),
+    [
+        # In-memory layer: pushes stay in their process, the tail is on.
+        ("channels.layers.InMemoryChannelLayer", 1.0),
+        # Shared (Redis) layers, the library's and scale mode's: every push reaches every
+        # process, the tail is off.
+        ("channels_redis.core.RedisChannelLayer", 0.0),
+        ("huxiao.core.redis_layer.RedisChannelLayer", 0.0),
+    ],
+)
+def test_tail_is_off_with_a_shared_channel_layer(settings, backend, interval):
+    """Whichever layer the suite runs with (REDIS_URL or not), each is checked here."""
     from channels.layers import channel_layers
 
+    settings.ALARM_CONSOLE_TAIL_SECONDS = None
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": backend, "CONFIG": {}}}
     channel_layers.backends.pop("default", None)
     try:
-        assert consumers.tail.interval() == 0.0
+        assert consumers.tail.interval() == interval
     finally:
         channel_layers.backends.pop("default", None)

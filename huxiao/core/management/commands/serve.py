@@ -2,6 +2,10 @@
 
 One command a person types; three processes underneath, supervised here. If any of them
 stops, the others are stopped too, so a half-running platform never looks healthy.
+
+Workers: in embedded mode one WSGI and one ASGI worker process. In scale mode (REDIS_URL)
+the channel layer spans processes, so both servers run several worker processes by default
+(HUXIAO_HTTP_WORKERS, HUXIAO_WS_WORKERS: 2 each; ADR 0015).
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ def _granian() -> str:
     return str(candidate) if candidate.exists() else "granian"
 
 
+def _workers(variable: str) -> int:
+    """Worker processes of one server: the variable if set, else 2 in scale mode (Redis
+    carries every push to every process) and 1 in embedded mode."""
+    default = 2 if getattr(settings, "REDIS_URL", "") else 1
+    return int(os.environ.get(variable) or default)
+
+
 class Command(BaseCommand):
     help = "Serve HTTP (WSGI, granian), WebSockets (ASGI, granian) and run the task worker."
 
@@ -29,9 +40,8 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("HUXIAO_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("HUXIAO_PORT", "8000")))
         parser.add_argument("--ws-port", type=int, default=settings.HUXIAO_WS_PORT)
-        parser.add_argument(
-            "--http-workers", type=int, default=int(os.environ.get("HUXIAO_HTTP_WORKERS", "1"))
-        )
+        parser.add_argument("--http-workers", type=int, default=_workers("HUXIAO_HTTP_WORKERS"))
+        parser.add_argument("--ws-workers", type=int, default=_workers("HUXIAO_WS_WORKERS"))
         parser.add_argument(
             "--http-threads", type=int, default=int(os.environ.get("HUXIAO_HTTP_THREADS", "8"))
         )
@@ -75,7 +85,7 @@ class Command(BaseCommand):
                 "--port",
                 str(ws_port),
                 "--workers",
-                "1",
+                str(options["ws_workers"]),
                 "config.asgi:application",
             ],
         }
@@ -90,7 +100,8 @@ class Command(BaseCommand):
             processes[name] = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)  # noqa: S603
         self.stdout.write(
             self.style.SUCCESS(
-                f"HuXiao is serving at http://{host}:{port}/  (WebSockets on ws://{host}:{ws_port}/ws/)"
+                f"HuXiao is serving at http://{host}:{port}/  (WebSockets on ws://{host}:{ws_port}/ws/;"
+                f" {options['http_workers']} HTTP and {options['ws_workers']} WebSocket workers)"
             )
         )
         stopping = False
