@@ -259,12 +259,15 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             self.auth_deadline.cancel()
         if self.refresher is not None:
             self.refresher.cancel()
-        for group in self.alarm_groups:
-            await self.channel_layer.group_discard(group, self.channel_name)
-        self.alarm_groups = []
         if self.tail_attached:
             tail.detach()
             self.tail_attached = False
+        groups, self.alarm_groups = self.alarm_groups, []
+        for group in groups:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:  # noqa: BLE001 - e.g. Redis away; the membership expires
+                logger.warning("console left %s without discarding it", group, exc_info=True)
 
     async def _close_if_not_authenticated(self):
         await asyncio.sleep(AUTH_TIMEOUT_SECONDS)

@@ -80,3 +80,25 @@ def test_a_deactivated_account_is_closed(world):
         assert await console.receive_output(timeout=2) == {"type": "websocket.close", "code": 4403}
 
     async_to_sync(scenario)()
+
+
+def test_a_failing_channel_layer_does_not_break_the_disconnect(world, monkeypatch, settings):
+    """Redis away when a console leaves: the discard fails, the socket still closes cleanly
+    and the tail is released."""
+    from channels.layers import get_channel_layer
+
+    from huxiao.alarms import consumers
+
+    settings.ALARM_CONSOLE_TAIL_SECONDS = 0.05
+
+    async def broken(self, group, channel):
+        raise ConnectionError("redis is away")
+
+    async def scenario():
+        console = await _ready(world.users["police"])
+        assert consumers.tail.consoles == 1
+        monkeypatch.setattr(type(get_channel_layer()), "group_discard", broken)
+        await console.disconnect()
+        assert consumers.tail.consoles == 0
+
+    async_to_sync(scenario)()
