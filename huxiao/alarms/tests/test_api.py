@@ -283,3 +283,16 @@ def test_catch_up_endpoint(world, api):
         "events": [],
         "open": [],
     }
+
+
+@pytest.mark.django_db
+def test_the_idempotency_lookup_uses_its_index_not_a_scan():
+    """Every alarm POST looks its key up: on SQLite that must be an index search."""
+    from django.db import connection
+
+    from huxiao.alarms.services import idempotency_lookup
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL plans small tables as scans whatever the index")
+    plan = idempotency_lookup("device:1", "k").values_list("pk").explain()
+    assert "alarm_unique_idempotency_key" in plan, plan
