@@ -20,6 +20,8 @@ class AuditAction(models.TextChoices):
     LOGIN_FAILED = "login_failed", _("Failed login")
     LOGIN_LOCKED = "login_locked", _("Login locked out")
     TOKEN = "token", _("API token issued")
+    # A request for a record the user may not see (answered 404), e.g. the register's probes.
+    DENIED = "denied", _("Access denied")
 
 
 class AuditEvent(models.Model):

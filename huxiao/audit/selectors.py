@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.apps import apps
 from django.db.models import Q, QuerySet
 
 from huxiao.audit.models import AuditEvent
@@ -31,7 +32,11 @@ def audit_event_list(
             organization__region_id__in=_county_ids(actor)
         ).values("user_id")
         scope |= Q(school__isnull=True, actor_id__in=county_users)
-    qs = AuditEvent.objects.filter(scope).select_related("actor", "school")
+    qs = (
+        AuditEvent.objects.filter(scope)
+        .exclude(object_type__in=sealed_object_types())
+        .select_related("actor", "school")
+    )
     if object_type:
         qs = qs.filter(object_type=object_type)
     if object_id:
@@ -41,6 +46,17 @@ def audit_event_list(
     if school_id:
         qs = qs.filter(school_id=school_id)
     return qs
+
+
+def sealed_object_types() -> list[str]:
+    """Object types whose trail the general audit pages never list (models marked
+    `audit_sealed`, the high-risk register: ADR 0017); their own pages show it to those
+    entitled to it."""
+    return sorted(
+        model._meta.label_lower
+        for model in apps.get_models()
+        if getattr(model, "audit_sealed", False)
+    )
 
 
 def _county_ids(actor) -> set[int]:

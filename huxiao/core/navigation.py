@@ -70,4 +70,15 @@ def navigation_for(user, membership) -> list[dict]:
         items.append(
             {"label": _("Audit trail"), "url": reverse("audit:event_list"), "key": "audit"}
         )
+    # Scoped by police station, not by school (ADR 0017): only the register's keepers.
+    from huxiao.intel.rules import can_use_register
+
+    if can_use_register(user):
+        items.append(
+            {
+                "label": _("High-risk persons"),
+                "url": reverse("intel:register_list"),
+                "key": "register",
+            }
+        )
     return items

@@ -1,4 +1,22 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from huxiao.intel import views
 
 app_name = "intel"
-urlpatterns: list = []
+urlpatterns = [
+    path("register/", views.register_list, name="register_list"),
+    path("register/new/", views.register_create, name="register_create"),
+    path("register/export/", views.register_export, name="register_export"),
+    path("register/<int:person_id>/", views.register_detail, name="register_detail"),
+    path("register/<int:person_id>/edit/", views.register_edit, name="register_edit"),
+    path("register/<int:person_id>/photo/", views.register_photo, name="register_photo"),
+    path("register/<int:person_id>/close/", views.register_close, name="register_close"),
+    path("register/<int:person_id>/reopen/", views.register_reopen, name="register_reopen"),
+    path("register/<int:person_id>/measures/new/", views.measure_add, name="measure_add"),
+    path(
+        "register/<int:person_id>/measures/<int:measure_id>/end/",
+        views.measure_end,
+        name="measure_end",
+    ),
+    path("register/<int:person_id>/follow-ups/new/", views.follow_up_add, name="follow_up_add"),
+]

@@ -101,12 +101,13 @@ def test_demo_township(settings):
     }
     assert _row_counts() == counts
     # One audit row per loader that wrote (the township above; the command's first run
-    # added the gate posts); none per seeded row, none for no-op runs.
+    # added the gate posts and the register); none per seeded row, none for no-op runs.
     # The weekly visit rule, run for last week, records its shortfalls as it always does.
     rows = list(AuditEvent.objects.order_by("pk").values_list("object_type", "action", "actor"))
     assert [row for row in rows if row[1] == "import"] == [
         (AUDIT_OBJECT_TYPE, "import", None),
         (PATROLS_AUDIT_OBJECT_TYPE, "import", None),
+        ("intel.highriskperson", "import", None),
     ]
     assert {row for row in rows if row[1] != "import"} <= {
         ("patrols.visitshortfall", "create", None)

@@ -42,9 +42,11 @@ class Command(BaseCommand):
         except DemoModeOff as exc:
             raise CommandError(str(exc)) from exc
         # Issue 4's linkage records on top of the township (each loader idempotent).
+        from huxiao.intel.demo import load_demo_register
         from huxiao.patrols.demo import load_demo_patrols
 
         patrols = load_demo_patrols(stdout=self.stdout if options["verbosity"] > 1 else None)
+        load_demo_register(stdout=self.stdout if options["verbosity"] > 1 else None)
         elapsed = time.perf_counter() - started
 
         created, updated = result["created"], result["updated"]
