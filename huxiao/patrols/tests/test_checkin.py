@@ -59,10 +59,11 @@ def test_shifts_ensure_is_idempotent(posts):
 @pytest.mark.parametrize(
     ("window", "message"),
     [
-        ({"weekday": 0, "starts": "08:00", "ends": "07:30"}, "after the start"),
-        ({"weekday": 0, "starts": "08:00", "ends": "08:05"}, "10 minutes"),
-        ({"weekday": 0, "starts": "06:00", "ends": "11:00"}, "4 hours"),
-        ({"weekday": 7, "starts": "07:00", "ends": "08:00"}, "weekday"),
+        # The messages are in the user's language (Chinese by default).
+        ({"weekday": 0, "starts": "08:00", "ends": "07:30"}, "晚于开始时间"),
+        ({"weekday": 0, "starts": "08:00", "ends": "08:05"}, "至少 10 分钟"),
+        ({"weekday": 0, "starts": "06:00", "ends": "11:00"}, "最多 4 小时"),
+        ({"weekday": 7, "starts": "07:00", "ends": "08:00"}, "星期"),
         ({"weekday": 0, "starts": "7点", "ends": "08:00"}, "HH:MM"),
     ],
 )
