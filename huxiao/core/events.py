@@ -7,6 +7,7 @@ the database; nothing depends on the push arriving.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -14,6 +15,8 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+# Consoles catch up from the database; the push must never hold a request longer.
+PUBLISH_TIMEOUT_SECONDS = 3.0
 
 
 def groups_for_school(school) -> list[str]:
@@ -47,11 +50,21 @@ def group_send_on_commit(groups: list[str], message: dict, *, label: str = "") -
     event loop). A push failure is logged and never fails the write."""
 
     async def _send_all(layer):
-        for group in groups:
-            try:
-                await layer.group_send(group, message)
-            except Exception:  # noqa: BLE001 - a push failure must not fail the write
-                logger.exception("publish failed group=%s event=%s", group, label)
+        try:
+            # Bounded: a Redis that holds the connection but never answers must not hang
+            # the request (the channel layer has no socket timeout, ADR 0015).
+            async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+                send_many = getattr(layer, "group_send_many", None)
+                if send_many is not None:
+                    await send_many(groups, message)  # the relay layer: one datagram
+                    return
+                for group in groups:
+                    try:
+                        await layer.group_send(group, message)
+                    except Exception:  # noqa: BLE001 - a push failure must not fail the write
+                        logger.exception("publish failed group=%s event=%s", group, label)
+        except Exception:  # noqa: BLE001 - timeout or layer failure: consoles catch up
+            logger.exception("publish failed groups=%s event=%s", groups, label)
 
     def _send():
         layer = get_channel_layer()

@@ -15,9 +15,15 @@ RelayChannelLayer is the in-memory layer plus a relay over Unix datagram sockets
   applies it to its own groups. `send` to a channel of another process goes to that
   process only. Nothing is stored: a socket whose process is gone is removed by the first
   sender that finds it refused.
-- A datagram to a full socket blocks the sender for at most `send_timeout` seconds
-  (back-pressure), then it is dropped and logged. Delivery never depends on the push alone:
-  consoles follow the database (the tail and `{"since": N}` catch-up).
+- Each peer gets its own connected, non-blocking socket. A peer whose queue is full (Linux
+  queues only net.unix.max_dgram_qlen = 10 datagrams) is waited for — poll, not a spin —
+  for at most `send_timeout` seconds; then the datagram is dropped, logged, and the peer is
+  skipped for STALL_BACKOFF seconds, so one hung process cannot slow every publisher.
+  Delivery never depends on the push alone: consoles follow the database (the tail and
+  `{"since": N}` catch-up).
+- The socket directory must be a real directory owned by this user with no group or other
+  access; otherwise the relay stays off (and says so) rather than talk through a directory
+  another local user could have prepared.
 
 Unix datagrams are reliable and ordered per sender on Linux (unlike UDP); the socket
 directory is created 0700, so only the platform's own user can publish to it.
@@ -32,7 +38,9 @@ import hashlib
 import logging
 import os
 import secrets
+import select
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -47,6 +55,7 @@ logger = logging.getLogger(__name__)
 CLEAN_INTERVAL = 1.0  # seconds between sweeps for expired messages and memberships
 MAX_DATAGRAM = 200_000  # below Linux's default maximum socket buffer (212,992 bytes)
 RECEIVE_BUFFER = 4 * 1024 * 1024
+STALL_BACKOFF = 5.0  # seconds a peer that did not drain in time is skipped
 _UNIX_PATH_MAX = 100  # sun_path is 108 bytes on Linux, 104 on macOS
 
 
@@ -73,19 +82,34 @@ def channel_owner(channel: str) -> str | None:
     return node if marker and node else None
 
 
+class UnsafeRelayDir(Exception):
+    """The socket directory is not private to this user."""
+
+
+def _check_private_dir(path: Path) -> None:
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise UnsafeRelayDir(f"{path} is not a directory")
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise UnsafeRelayDir(f"{path} must belong to uid {os.getuid()} with mode 0700")
+
+
 class RelayChannelLayer(InMemoryChannelLayer):
     """InMemoryChannelLayer whose group_send and cross-process send reach every process
     on this machine that shares `relay_dir`."""
 
-    def __init__(self, relay_dir=None, send_timeout=1.0, node=None, **kwargs):
+    def __init__(self, relay_dir=None, send_timeout=0.25, node=None, **kwargs):
         super().__init__(**kwargs)
         self._node = str(node) if node else None
         self._relay_dir_setting = relay_dir
         self._dir: Path | None = None
         self.send_timeout = float(send_timeout)
         self._lock = threading.Lock()
-        self._sender: socket.socket | None = None
+        self._senders: dict[str, socket.socket] = {}
+        self._stalled: dict[str, float] = {}
         self._sender_pid = 0
+        self._unsafe_logged = False
+        self._reader_pid = 0
         self._peers: tuple[int, list[str]] = (-1, [])
         self._own_path: str | None = None
         self._reader_loop: asyncio.AbstractEventLoop | None = None
@@ -109,7 +133,13 @@ class RelayChannelLayer(InMemoryChannelLayer):
 
     async def group_send(self, group, message):
         self.group_send_local(group, message)
-        self._relay(("g", group, message))
+        self._relay(("g", [group], message))
+
+    async def group_send_many(self, groups, message):
+        """The same message to several groups: one datagram per peer, not one per group."""
+        for group in groups:
+            self.group_send_local(group, message)
+        self._relay(("g", list(groups), message))
 
     async def send(self, channel, message):
         owner = channel_owner(channel)
@@ -156,11 +186,23 @@ class RelayChannelLayer(InMemoryChannelLayer):
         if self._dir is None:
             path = relay_dir_for(self._relay_dir_setting)
             path.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _check_private_dir(path)
             self._dir = path
         return self._dir
 
+    def _relay_dir_or_none(self) -> Path | None:
+        try:
+            return self.relay_dir
+        except (UnsafeRelayDir, OSError) as exc:
+            if not self._unsafe_logged:
+                self._unsafe_logged = True
+                logger.error("channel relay off: %s", exc)
+            return None
+
     def _peer_paths(self) -> list[str]:
         """Sockets of the other processes; listed again only when the directory changes."""
+        if self._relay_dir_or_none() is None:
+            return []
         try:
             mtime = os.stat(self.relay_dir).st_mtime_ns
         except FileNotFoundError:
@@ -190,26 +232,68 @@ class RelayChannelLayer(InMemoryChannelLayer):
             self.dropped += 1
             logger.error("channel relay: message of %s bytes is too large; dropped", len(data))
             return
+        for path in peers:
+            self._send_to(path, data)
+
+    def _peer_socket(self, path: str) -> socket.socket:
         with self._lock:
-            if self._sender is None or self._sender_pid != os.getpid():
-                self._sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-                self._sender.settimeout(self.send_timeout)
-                self._sender_pid = os.getpid()
-            for path in peers:
+            if self._sender_pid != os.getpid():
+                # A forked child: the parent's sockets are not ours to use.
+                self._senders, self._stalled, self._sender_pid = {}, {}, os.getpid()
+            sock = self._senders.get(path)
+            if sock is None:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+                sock.setblocking(False)
                 try:
-                    self._sender.sendto(data, path)
-                    self.relayed += 1
-                except (ConnectionRefusedError, FileNotFoundError):
-                    # The process behind it is gone (killed, restarted): forget it.
-                    self._forget(path)
-                except (TimeoutError, BlockingIOError):
+                    sock.connect(path)
+                except OSError:
+                    sock.close()
+                    raise
+                self._senders[path] = sock
+            return sock
+
+    def _send_to(self, path: str, data: bytes) -> None:
+        now = time.monotonic()
+        if self._stalled.get(path, 0.0) > now:
+            self.dropped += 1
+            return
+        try:
+            sock = self._peer_socket(path)
+        except (ConnectionRefusedError, FileNotFoundError):
+            self._forget(path)  # the process behind it is gone (killed, restarted)
+            return
+        except OSError as exc:
+            self.dropped += 1
+            logger.warning("channel relay to %s failed: %s", path, exc)
+            return
+        deadline = now + self.send_timeout
+        while True:
+            try:
+                sock.send(data)
+                self.relayed += 1
+                return
+            except BlockingIOError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     self.dropped += 1
+                    self._stalled[path] = time.monotonic() + STALL_BACKOFF
                     logger.warning("channel relay: %s did not drain in time; dropped", path)
-                except OSError as exc:
-                    self.dropped += 1
-                    logger.warning("channel relay to %s failed: %s", path, exc)
+                    return
+                # A connected datagram socket polls writable when the peer's queue has room.
+                select.select([], [sock], [], remaining)
+            except (ConnectionRefusedError, FileNotFoundError, ConnectionResetError):
+                self._forget(path)
+                return
+            except OSError as exc:
+                self.dropped += 1
+                logger.warning("channel relay to %s failed: %s", path, exc)
+                return
 
     def _forget(self, path: str) -> None:
+        with self._lock:
+            stale = self._senders.pop(path, None)
+        if stale is not None:
+            stale.close()
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             probe.connect(path)
@@ -226,9 +310,16 @@ class RelayChannelLayer(InMemoryChannelLayer):
 
     def _ensure_listening(self) -> None:
         loop = asyncio.get_running_loop()
+        if self._reader_pid != os.getpid():
+            # A forked child inherits the parent's listening state: drop it without
+            # unlinking the parent's socket.
+            self._reader_sock = self._reader_loop = self._own_path = None
+            self._reader_pid = os.getpid()
         if self._reader_loop is loop and self._reader_sock is not None:
             return
         self._stop_listening()
+        if self._relay_dir_or_none() is None:
+            return
         path = str(self.relay_dir / f"{self.node}.sock")
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)  # an earlier process with the same pid left it behind
@@ -272,7 +363,8 @@ class RelayChannelLayer(InMemoryChannelLayer):
             self.received += 1
             try:
                 if kind == "g":
-                    self.group_send_local(target, message)
+                    for group in target if isinstance(target, list) else [target]:
+                        self.group_send_local(group, message)
                 elif kind == "c":
                     loop.create_task(InMemoryChannelLayer.send(self, target, message))
             except Exception:  # noqa: BLE001 - one bad message must not stop the reader

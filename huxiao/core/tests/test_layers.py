@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,7 @@ def test_send_to_a_channel_of_another_process_goes_to_that_process_only(relay_di
 
 def test_a_dead_peer_is_forgotten_and_does_not_fail_the_sender(relay_dir):
     async def scenario():
-        relay_dir.mkdir(parents=True, exist_ok=True)
+        relay_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         stale = relay_dir / "999999.sock"
         dead = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         dead.bind(str(stale))
@@ -175,6 +176,65 @@ def test_a_group_send_from_another_os_process_arrives(relay_dir):
         out, _ = await done.communicate()
         assert done.returncode == 0 and out.strip() == b"1"
         assert await asgi.receive(channel) == {"type": "alarm.message", "data": {"id": 7}}
+        await asgi.close()
+
+    _run(scenario())
+
+
+def test_a_peer_that_stops_reading_costs_a_publisher_little(relay_dir):
+    """A hung process (its socket bound, never read): publishers wait at most send_timeout
+    once, then skip it for a while; they never stall per message."""
+    relay_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    hung = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    hung.bind(str(relay_dir / "hung.sock"))
+    try:
+
+        async def scenario():
+            wsgi = RelayChannelLayer(relay_dir=relay_dir, node="wsgi", send_timeout=0.2)
+            started = time.monotonic()
+            for n in range(40):
+                await wsgi.group_send("g", {"type": "x", "n": n})
+            return wsgi, time.monotonic() - started
+
+        wsgi, elapsed = _run(scenario())
+        # Linux queues 10 datagrams per socket; one wait of 0.2 s, then the peer is skipped.
+        assert wsgi.relayed >= 1 and wsgi.dropped >= 1
+        assert wsgi.relayed + wsgi.dropped == 40
+        assert elapsed < 1.0, elapsed
+    finally:
+        hung.close()
+
+
+def test_a_directory_others_can_enter_turns_the_relay_off(tmp_path, caplog):
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)
+
+    async def scenario():
+        layer = RelayChannelLayer(relay_dir=shared, node="asgi")
+        channel = await layer.new_channel()  # still works locally
+        await layer.group_add("g", channel)
+        await layer.group_send("g", {"type": "local"})
+        assert await layer.receive(channel) == {"type": "local"}
+        assert not (shared / "asgi.sock").exists()
+
+    if len(str(shared)) + 24 > 100:
+        pytest.skip("tmp_path too long for a socket path; relay_dir_for would move it")
+    _run(scenario())
+    assert "channel relay off" in caplog.text
+
+
+def test_one_datagram_per_publish_to_several_groups(relay_dir):
+    async def scenario():
+        asgi = RelayChannelLayer(relay_dir=relay_dir, node="asgi")
+        wsgi = RelayChannelLayer(relay_dir=relay_dir, node="wsgi")
+        station, county = await asgi.new_channel(), await asgi.new_channel()
+        await asgi.group_add("alarms.station.1", station)
+        await asgi.group_add("alarms.county.1", county)
+        await wsgi.group_send_many(["alarms.station.1", "alarms.county.1"], {"type": "m"})
+        assert await asgi.receive(station) == {"type": "m"}
+        assert await asgi.receive(county) == {"type": "m"}
+        assert wsgi.relayed == 1
         await asgi.close()
 
     _run(scenario())
