@@ -808,11 +808,18 @@ def screen_person(
 def _hold(*, actor, school, matches, now) -> None:
     from huxiao.notify.services import notify_send
 
-    window = int(now.timestamp()) // HOLD_ALERT_WINDOW_SECONDS
     is_device = getattr(actor, "is_device", False)
     label = (str(actor) if is_device else actor.get_username())[:150]
     for pk, station_id, match in matches:
         reference = HighRiskPerson(pk=pk).reference
+        # The police are paged once for the same person at the same gate within the window
+        # (counted from the last hit, not by clock buckets); every hit is still recorded.
+        paged_recently = ScreeningHit.objects.filter(
+            person_id=pk,
+            school=school,
+            at__gt=now - dt.timedelta(seconds=HOLD_ALERT_WINDOW_SECONDS),
+            at__lte=now,
+        ).exists()
         hit = ScreeningHit.objects.create(
             person_id=pk,
             school=school,
@@ -827,6 +834,8 @@ def _hold(*, actor, school, matches, now) -> None:
             obj=hit,
             changes={"person_id": pk, "school_id": school.pk, "match": match},
         )
+        if paged_recently:
+            continue
 
         def build(match=match, reference=reference):
             when = timezone.localtime(now).strftime("%H:%M")
@@ -857,7 +866,7 @@ def _hold(*, actor, school, matches, now) -> None:
                 "school_id": school.pk,
             },
             recipients=list(rules.register_members(station_id).values_list("pk", flat=True)),
-            dedupe_key=f"intel.hold:{pk}:{school.pk}:{window}",
+            dedupe_key=f"intel.hold:{hit.pk}",
         )
         local_station = school.police_station_id
         if local_station and local_station != station_id:
@@ -886,5 +895,5 @@ def _hold(*, actor, school, matches, now) -> None:
                 body=body,
                 payload={"school_id": school.pk},
                 recipients=list(rules.register_members(local_station).values_list("pk", flat=True)),
-                dedupe_key=f"intel.hold:{pk}:{school.pk}:{window}:local",
+                dedupe_key=f"intel.hold:{hit.pk}:local",
             )

@@ -439,21 +439,26 @@ def register_export(request):
         ]
     )
     from huxiao.core.names import person_name
+    from huxiao.imports.columns import spreadsheet_safe
 
     for row in rows:
         p = row.person
+        # Text that a spreadsheet would run as a formula (=HYPERLINK…) is defused.
         sheet.append(
             [
-                p.reference,
-                p.station.name,
-                row.name,
-                str(p.get_gender_display()) if p.gender else "",
-                p.id_number_masked,
-                str(p.get_category_display()),
-                str(p.get_risk_level_display()),
-                "、".join(row.related_school_names),
-                person_name(p.responsible_officer),
-                p.next_review_on.isoformat() if p.next_review_on else "",
+                spreadsheet_safe(value) if isinstance(value, str) else value
+                for value in [
+                    p.reference,
+                    p.station.name,
+                    row.name,
+                    str(p.get_gender_display()) if p.gender else "",
+                    p.id_number_masked,
+                    str(p.get_category_display()),
+                    str(p.get_risk_level_display()),
+                    "、".join(row.related_school_names),
+                    person_name(p.responsible_officer),
+                    p.next_review_on.isoformat() if p.next_review_on else "",
+                ]
             ]
         )
     buffer = io.BytesIO()

@@ -70,6 +70,14 @@ def _back(request, default: str) -> str:
     return default
 
 
+def _preselected_school(request) -> int | None:
+    """?school=<id> to preselect in a form; anything else (², a huge number) is ignored."""
+    raw = request.GET.get("school", "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 12:
+        return int(raw)
+    return None
+
+
 def _school_param(request, ids) -> int | None:
     """?school=<id> narrowed to the user's scope; another school is 404 like a missing one."""
     raw = request.GET.get("school", "")
@@ -285,8 +293,9 @@ def post_new(request):
         status = 400
     else:
         initial = {}
-        if request.GET.get("school", "").isdigit():
-            initial["school"] = schools.filter(pk=int(request.GET["school"])).first()
+        school_id = _preselected_school(request)
+        if school_id is not None:
+            initial["school"] = schools.filter(pk=school_id).first()
         if request.GET.get("period") in Period.values:
             initial["period"] = request.GET["period"]
         form = PostForm(schools=schools, initial=initial)
@@ -574,8 +583,9 @@ def visit_new(request):
         status = 400
     else:
         initial = {}
-        if request.GET.get("school", "").isdigit():
-            initial["school"] = schools.filter(pk=int(request.GET["school"])).first()
+        school_id = _preselected_school(request)
+        if school_id is not None:
+            initial["school"] = schools.filter(pk=school_id).first()
         form = VisitForm(schools=schools, initial=initial)
         status = 200
     return render(

@@ -235,3 +235,20 @@ def test_list_page_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(20):
         response = police.get(reverse("intel:register_list"))
     assert response.status_code == 200
+
+
+def test_export_defuses_a_name_a_spreadsheet_would_run(client, reg):
+    services.person_register(
+        actor=reg.users["police"],
+        station=reg.station,
+        name='=HYPERLINK("http://x","张")',
+        birth_date=dt.date(1980, 1, 1),
+        category="other",
+        risk_level="low",
+        related_schools=[reg.school],
+        responsible_officer=reg.users["officer"],
+    )
+    client.force_login(reg.users["police"])
+    book = openpyxl.load_workbook(io.BytesIO(client.get(reverse("intel:register_export")).content))
+    cell = book.active.cell(row=2, column=3)
+    assert cell.data_type == "s" and not str(cell.value).startswith("=")

@@ -136,11 +136,15 @@ def test_a_hold_alerts_the_owning_station_and_leaves_a_sealed_audit_row(reg, per
 
 
 def test_a_repeated_check_of_the_same_visitor_pages_the_police_once(reg, person):
-    now = timezone.now()
+    # Across a ten-minute mark on the clock: the window counts from the last hit.
+    now = timezone.now().replace(minute=9, second=50, microsecond=0)
     screen(reg, id_number=PERSON_ID_NUMBER, now=now)
     screen(reg, id_number=PERSON_ID_NUMBER, now=now + dt.timedelta(seconds=30))
     assert ScreeningHit.objects.count() == 2  # both visits are part of the movements
     assert Notification.objects.count() == 1
+    # Eleven minutes after the last hit the police are paged again.
+    screen(reg, id_number=PERSON_ID_NUMBER, now=now + dt.timedelta(seconds=30 + 660))
+    assert Notification.objects.count() == 2
 
 
 def test_a_hold_at_another_stations_school_tells_both_stations(reg, person):

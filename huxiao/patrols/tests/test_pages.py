@@ -455,3 +455,11 @@ def test_coverage_page(client, data):
 def test_navigation(data, who, keys):
     items = {i["key"] for i in navigation_for(data.users[who], None)}
     assert items & {"patrols_posts", "patrols_coverage", "patrols_visits"} == keys
+
+
+@pytest.mark.parametrize("raw", ["²", "9" * 30, "-1", "abc"])
+def test_a_strange_preselected_school_is_ignored_not_a_500(client, world, raw):
+    client.force_login(world.users["principal"])
+    assert client.get(reverse("patrols:post_new"), {"school": raw}).status_code == 200
+    client.force_login(world.users["officer"])
+    assert client.get(reverse("patrols:visit_new"), {"school": raw}).status_code == 200
