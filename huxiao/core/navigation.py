@@ -50,6 +50,23 @@ def navigation_for(user, membership) -> list[dict]:
                 "key": "patrols_visits",
             }
         )
+    # Video patrol and the camera registry (ADR 0020): police patrol, schools keep it.
+    if visible_school_ids(user, Action.LOG_PATROL) or visible_school_ids(user, Action.EDIT_CAMERAS):
+        items.append(
+            {
+                "label": _("Video patrol"),
+                "url": reverse("patrols:video_cameras"),
+                "key": "patrols_video",
+            }
+        )
+    if visible_school_ids(user, Action.ASSIGN_LVP) or visible_school_ids(user, Action.VIEW):
+        items.append(
+            {
+                "label": _("Legal vice-principals"),
+                "url": reverse("patrols:lvp_list"),
+                "key": "patrols_lvp",
+            }
+        )
     if visible_school_ids(user, Action.VIEW):
         items.append({"label": _("Schools"), "url": reverse("orgs:school_list"), "key": "schools"})
         items.append(
@@ -70,6 +87,19 @@ def navigation_for(user, membership) -> list[dict]:
         items.append(
             {"label": _("Audit trail"), "url": reverse("audit:event_list"), "key": "audit"}
         )
+    # Warnings both ways (ADR 0019): schools report and receive, police assess and issue.
+    if (
+        visible_school_ids(user, Action.REPORT_WARNING)
+        or visible_school_ids(user, Action.HANDLE_WARNING)
+        or visible_school_ids(user, Action.RECEIVE_WARNING)
+    ):
+        url = (
+            reverse("intel:sign_list")
+            if visible_school_ids(user, Action.REPORT_WARNING)
+            or visible_school_ids(user, Action.HANDLE_WARNING)
+            else reverse("intel:early_list")
+        )
+        items.append({"label": _("Warnings and warning signs"), "url": url, "key": "warnings"})
     # Scoped by police station, not by school (ADR 0017): only the register's keepers.
     from huxiao.intel.rules import can_use_register
 

@@ -334,3 +334,9 @@ def register_access_log(request, person_id: DbId):
             for e in events
         ]
     }
+
+
+# Warnings both ways (ADR 0019) live in their own module, mounted here.
+from huxiao.intel.warnings_api import router as warnings_router  # noqa: E402
+
+router.add_router("", warnings_router)

@@ -391,3 +391,234 @@ class ScreeningHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person.reference} {self.at:%Y-%m-%d %H:%M}"
+
+
+# --------------------------------------------------------------------------------------------
+# Warnings both ways (ADR 0019): warning signs 苗头性信息 (school → police) and early
+# warnings 预警 (police → schools). Scoped by school like the rest of the platform.
+
+from huxiao.core.scoping import ScopedQuerySet  # noqa: E402
+from huxiao.intel.warnings_choices import (  # noqa: E402
+    SignCategory,
+    SignStatus,
+    TimeNode,
+    WarningLevel,
+)
+
+
+class WarningSign(models.Model):
+    """A warning sign reported by a school to the police station of its jurisdiction."""
+
+    scope_school_field = "school"
+
+    school = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="warning_signs",
+        verbose_name=_("school"),
+    )
+    category = models.CharField(_("category"), max_length=30, choices=SignCategory.choices)
+    description = models.TextField(_("description"))
+    observed_at = models.DateTimeField(_("observed at"), null=True, blank=True)
+    observed_place = models.CharField(_("observed where"), max_length=200, blank=True)
+    time_node = models.CharField(
+        _("special time node"), max_length=30, choices=TimeNode.choices, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=SignStatus.choices, default=SignStatus.REPORTED
+    )
+    reported_at = models.DateTimeField(_("reported at"))
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("reported by"),
+    )
+    feedback = models.TextField(_("police feedback"), blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("warning sign")
+        verbose_name_plural = _("warning signs")
+        ordering = ["-reported_at", "-id"]
+        indexes = [models.Index(fields=["school", "status"], name="intel_sign_school_status")]
+
+    def __str__(self) -> str:
+        return f"warning sign #{self.pk}"
+
+    @property
+    def is_special_time(self) -> bool:
+        return bool(self.time_node)
+
+
+class WarningSignAttachment(models.Model):
+    """A file of a warning sign; served only through a scoped view, never from /media/."""
+
+    scope_school_field = "sign__school"
+
+    sign = models.ForeignKey(
+        WarningSign,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("warning sign"),
+    )
+    file = models.FileField(_("file"), upload_to="intel/warning_signs/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("warning sign attachment")
+        verbose_name_plural = _("warning sign attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"attachment #{self.pk} of warning sign #{self.sign_id}"
+
+
+class WarningSignEvent(models.Model):
+    """The timeline of a warning sign: reported and each police transition with its note."""
+
+    scope_school_field = "sign__school"
+
+    sign = models.ForeignKey(
+        WarningSign, on_delete=models.CASCADE, related_name="events", verbose_name=_("warning sign")
+    )
+    status = models.CharField(_("status"), max_length=20, choices=SignStatus.choices)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor_label = models.CharField(_("by"), max_length=150, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("warning sign event")
+        verbose_name_plural = _("warning sign events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.sign} {self.status}"
+
+
+class EarlyWarningQuerySet(models.QuerySet):
+    """An early warning is visible to whoever may act on one of its recipient schools."""
+
+    def visible_to(self, principal, action: str):
+        from huxiao.core.scoping import visible_school_ids
+
+        ids = visible_school_ids(principal, action)
+        if not ids:
+            return self.none()
+        return self.filter(
+            pk__in=EarlyWarningRecipient.objects.filter(school_id__in=ids).values("warning_id")
+        )
+
+
+class EarlyWarning(models.Model):
+    """An early warning issued by a police station (or post) to schools of its jurisdiction."""
+
+    issuer = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="early_warnings",
+        verbose_name=_("issued by (station)"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    content = models.TextField(_("content"))
+    level = models.CharField(_("level"), max_length=10, choices=WarningLevel.choices)
+    valid_from = models.DateTimeField(_("valid from"))
+    valid_until = models.DateTimeField(_("valid until"))
+    issued_at = models.DateTimeField(_("issued at"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+
+    objects = EarlyWarningQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("early warning")
+        verbose_name_plural = _("early warnings")
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gt=models.F("valid_from")),
+                name="earlywarning_valid_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"early warning #{self.pk}"
+
+    def is_active_at(self, now) -> bool:
+        return self.valid_from <= now < self.valid_until
+
+
+class EarlyWarningRecipient(models.Model):
+    """One school an early warning was sent to, and its acknowledgement of receipt."""
+
+    scope_school_field = "school"
+
+    warning = models.ForeignKey(
+        EarlyWarning,
+        on_delete=models.CASCADE,
+        related_name="recipients",
+        verbose_name=_("early warning"),
+    )
+    school = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="early_warnings_received",
+        verbose_name=_("school"),
+    )
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    acknowledged_by_label = models.CharField(_("acknowledged by"), max_length=150, blank=True)
+    chase_count = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    last_chased_at = models.DateTimeField(_("last reminder at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("early warning recipient")
+        verbose_name_plural = _("early warning recipients")
+        ordering = ["warning_id", "school__name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["warning", "school"], name="earlywarning_one_per_school"
+            )
+        ]
+        indexes = [models.Index(fields=["acknowledged_at", "warning"], name="intel_ewr_unacked")]
+
+    def __str__(self) -> str:
+        return f"{self.warning} → school #{self.school_id}"

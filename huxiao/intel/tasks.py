@@ -10,3 +10,11 @@ from huxiao.intel.services import register_reviews_remind
 @db_periodic_task(crontab(minute="7"))
 def register_review_reminders() -> int:
     return register_reviews_remind()
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def early_warnings_chase() -> int:
+    """Remind schools that have not acknowledged an early warning (ADR 0019)."""
+    from huxiao.intel.warnings_services import early_warnings_chase as chase
+
+    return chase()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huxiao.intel import views
+from huxiao.intel import views, warnings_views
 
 app_name = "intel"
 urlpatterns = [
@@ -19,4 +19,26 @@ urlpatterns = [
         name="measure_end",
     ),
     path("register/<int:person_id>/follow-ups/new/", views.follow_up_add, name="follow_up_add"),
+    # Warnings both ways (ADR 0019).
+    path("warnings/signs/", warnings_views.sign_list, name="sign_list"),
+    path("warnings/signs/new/", warnings_views.sign_new, name="sign_new"),
+    path("warnings/signs/<int:sign_id>/", warnings_views.sign_detail, name="sign_detail"),
+    path(
+        "warnings/signs/<int:sign_id>/transition/",
+        warnings_views.sign_transition,
+        name="sign_transition",
+    ),
+    path(
+        "warnings/signs/<int:sign_id>/attachments/<int:attachment_id>/",
+        warnings_views.sign_attachment,
+        name="sign_attachment",
+    ),
+    path("warnings/early/", warnings_views.early_list, name="early_list"),
+    path("warnings/early/new/", warnings_views.early_new, name="early_new"),
+    path("warnings/early/<int:warning_id>/", warnings_views.early_detail, name="early_detail"),
+    path(
+        "warnings/early/<int:warning_id>/acknowledge/",
+        warnings_views.early_acknowledge,
+        name="early_acknowledge",
+    ),
 ]

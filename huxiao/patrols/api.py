@@ -559,3 +559,11 @@ def visit_complete(request, visit_id: DbId, payload: VisitCompleteIn):
         raise PermissionDenied(_("Only the officer who made the visit may complete it."))
     visit = services.police_visit_complete(actor=request.auth, visit=visit, **payload.dict())
     return visit_payload(visit)
+
+
+# Video patrol and legal vice-principals (ADR 0020) live in their own modules.
+from huxiao.patrols.lvp_api import router as lvp_router  # noqa: E402
+from huxiao.patrols.video_api import router as video_router  # noqa: E402
+
+router.add_router("/patrols", video_router)
+router.add_router("/patrols", lvp_router)

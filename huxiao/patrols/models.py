@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huxiao.core.scoping import ScopedQuerySet, visible_school_ids
 from huxiao.patrols.choices import WEEKDAY_LABELS, Dress, PatrolMode, Period, StaffKind
+from huxiao.patrols.video_choices import CameraKind
 
 WEEKDAY_CHOICES = [(day, label) for day, label in enumerate(WEEKDAY_LABELS)]
 
@@ -441,3 +442,183 @@ class VisitShortfall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school} · {self.week_start}"
+
+
+# ------------------------------------------------------------------ video patrol (ADR 0020)
+
+
+class Camera(models.Model):
+    """A school camera in the registry, addressed by its GB/T 28181 device ID."""
+
+    school = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="cameras",
+        verbose_name=_("school"),
+    )
+    device_id = models.CharField(
+        _("device ID (GB/T 28181)"),
+        max_length=20,
+        unique=True,
+        help_text=_("20 digits; the first 8 are the administrative division code."),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=CameraKind.choices)
+    is_online = models.BooleanField(_("online"), default=False)
+    last_seen_at = models.DateTimeField(_("last seen at"), null=True, blank=True)
+    is_networked = models.BooleanField(_("networked to the police"), default=False)
+    is_active = models.BooleanField(_("in service"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("camera")
+        verbose_name_plural = _("cameras")
+        ordering = ["school__name", "name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.device_id})"
+
+
+class VideoPatrolQuerySet(models.QuerySet):
+    def visible_to(self, principal, action: str):
+        """Video patrols that looked at at least one school the principal may `action` on."""
+        ids = visible_school_ids(principal, action)
+        if not ids:
+            return self.none()
+        return self.filter(
+            pk__in=VideoPatrol.schools.through.objects.filter(organization_id__in=ids).values(
+                "videopatrol_id"
+            )
+        )
+
+
+class VideoPatrol(models.Model):
+    """A video patrol session (视频巡逻): an officer looks at school cameras (§2 9)."""
+
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="video_patrols",
+        verbose_name=_("officer"),
+    )
+    started_at = models.DateTimeField(_("started at"))
+    ended_at = models.DateTimeField(_("ended at"))
+    schools = models.ManyToManyField(
+        "orgs.Organization", related_name="video_patrols", verbose_name=_("schools looked at")
+    )
+    findings = models.TextField(_("findings"), blank=True, max_length=4000)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = VideoPatrolQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("video patrol")
+        verbose_name_plural = _("video patrols")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M}"
+
+
+class VideoObservation(models.Model):
+    """What the officer saw on one camera during a video patrol; may need follow-up (a later
+    issue turns it into a warning or a hazard)."""
+
+    patrol = models.ForeignKey(
+        VideoPatrol,
+        on_delete=models.CASCADE,
+        related_name="observations",
+        verbose_name=_("video patrol"),
+    )
+    camera = models.ForeignKey(
+        Camera, on_delete=models.PROTECT, related_name="observations", verbose_name=_("camera")
+    )
+    # The camera's school, kept on the row so scoping needs no join through the camera.
+    school = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("school"),
+    )
+    seen = models.TextField(_("what was seen"), blank=True, max_length=2000)
+    needs_follow_up = models.BooleanField(_("needs follow-up"), default=False)
+    follow_up_note = models.TextField(_("follow-up"), blank=True, max_length=2000)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("video observation")
+        verbose_name_plural = _("video observations")
+        ordering = ["patrol_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["patrol", "camera"], name="videoobs_unique_camera")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.camera} · {self.patrol}"
+
+
+class LegalVicePrincipal(models.Model):
+    """A police officer appointed legal vice-principal (法制副校长) of a school.
+
+    Active while `ended_at` is empty; at most one active assignment per school (ADR 0020).
+    The officer's LEGAL_VICE_PRINCIPAL membership at the station follows the assignments."""
+
+    school = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="lvp_assignments",
+        verbose_name=_("school"),
+    )
+    station = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="lvp_assignments_made",
+        verbose_name=_("police station"),
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="lvp_assignments",
+        verbose_name=_("officer"),
+    )
+    term_start = models.DateField(_("term starts"))
+    term_end = models.DateField(_("term ends"), null=True, blank=True)
+    appointment_no = models.CharField(_("appointment document number"), max_length=60)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("reason for ending"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("legal vice-principal assignment")
+        verbose_name_plural = _("legal vice-principal assignments")
+        ordering = ["school__name", "-term_start", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school"],
+                condition=Q(ended_at__isnull=True),
+                name="lvp_one_active_per_school",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.school} · {self.officer}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None

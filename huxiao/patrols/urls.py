@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huxiao.patrols import views
+from huxiao.patrols import lvp_views, video_views, views
 
 app_name = "patrols"
 urlpatterns = [
@@ -29,4 +29,18 @@ urlpatterns = [
     path("visits/new/", views.visit_new, name="visit_new"),
     path("visits/<int:visit_id>/", views.visit_detail, name="visit_detail"),
     path("visits/<int:visit_id>/complete/", views.visit_complete, name="visit_complete"),
+    # Video patrol and legal vice-principals (ADR 0020).
+    path("video/", video_views.camera_list, name="video_cameras"),
+    path("video/cameras/new/", video_views.camera_new, name="video_camera_new"),
+    path("video/cameras/<int:camera_id>/edit/", video_views.camera_edit, name="video_camera_edit"),
+    path("video/patrols/", video_views.patrol_list, name="video_patrols"),
+    path("video/patrols/new/", video_views.patrol_new, name="video_patrol_new"),
+    path(
+        "video/patrols/<int:patrol_id>/",
+        video_views.patrol_detail,
+        name="video_patrol_detail",
+    ),
+    path("lvp/", lvp_views.lvp_list, name="lvp_list"),
+    path("lvp/new/", lvp_views.lvp_new, name="lvp_new"),
+    path("lvp/<int:assignment_id>/end/", lvp_views.lvp_end, name="lvp_end"),
 ]

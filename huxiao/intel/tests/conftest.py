@@ -90,3 +90,7 @@ def reads(user, person=None) -> list[AuditEvent]:
     if person is not None:
         qs = qs.filter(object_id=str(person.pk))
     return list(qs)
+
+
+# Fixtures of the warnings tests (ADR 0019), kept in their own module.
+from huxiao.intel.tests.warnings_fixtures import early, published, sign, ww  # noqa: E402, F401

@@ -95,3 +95,7 @@ def posts(people):
         now=at(MONDAY, "06:00"),
     )
     return w
+
+
+# The camera fixtures of the video patrol tests (ADR 0020).
+from huxiao.patrols.tests.video_fixtures import cams  # noqa: E402, F401

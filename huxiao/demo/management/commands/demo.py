@@ -43,10 +43,14 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         # Issue 4's linkage records on top of the township (each loader idempotent).
         from huxiao.intel.demo import load_demo_register
+        from huxiao.intel.warnings_demo import load_demo_warnings
         from huxiao.patrols.demo import load_demo_patrols
+        from huxiao.patrols.video_demo import load_demo_video
 
         patrols = load_demo_patrols(stdout=self.stdout if options["verbosity"] > 1 else None)
         load_demo_register(stdout=self.stdout if options["verbosity"] > 1 else None)
+        load_demo_warnings(stdout=self.stdout if options["verbosity"] > 1 else None)
+        load_demo_video(stdout=self.stdout if options["verbosity"] > 1 else None)
         elapsed = time.perf_counter() - started
 
         created, updated = result["created"], result["updated"]

@@ -1,0 +1,196 @@
+"""Reads of warnings both ways, always scoped (ADR 0019).
+
+- A warning sign is visible to the reporting school's staff (REPORT_WARNING) and to the
+  police of its jurisdiction (HANDLE_WARNING); nobody else, not even offices.
+- An early warning is visible to the police who may act on one of its schools, and to a
+  recipient school's receivers (RECEIVE_WARNING); a school sees only its own receipt row.
+Anything else answers 404 like a record that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from huxiao.core.roles import Action
+from huxiao.core.scoping import visible_school_ids
+from huxiao.intel.models import (
+    EarlyWarning,
+    EarlyWarningRecipient,
+    WarningSign,
+    WarningSignAttachment,
+)
+
+
+def sign_school_ids(actor) -> frozenset[int]:
+    return visible_school_ids(actor, Action.REPORT_WARNING) | visible_school_ids(
+        actor, Action.HANDLE_WARNING
+    )
+
+
+def require_sign_access(actor) -> frozenset[int]:
+    ids = sign_school_ids(actor)
+    if not ids:
+        raise PermissionDenied
+    return ids
+
+
+def _signs(actor):
+    return WarningSign.objects.filter(school_id__in=sign_school_ids(actor))
+
+
+def warning_sign_list(*, actor, status: str = "", school_id: int | None = None):
+    qs = (
+        _signs(actor)
+        .select_related("school", "reported_by")
+        .annotate(attachment_count=Count("attachments"))
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if school_id is not None:
+        qs = qs.filter(school_id=school_id)
+    return qs
+
+
+def warning_sign_get(*, actor, sign_id: int) -> WarningSign:
+    return get_object_or_404(
+        _signs(actor)
+        .select_related("school", "reported_by", "handled_by")
+        .prefetch_related("attachments", "events"),
+        pk=sign_id,
+    )
+
+
+def attachment_get(*, actor, sign_id: int, attachment_id: int) -> WarningSignAttachment:
+    sign = warning_sign_get(actor=actor, sign_id=sign_id)
+    return get_object_or_404(WarningSignAttachment, sign=sign, pk=attachment_id)
+
+
+# ------------------------------------------------------------------ early warnings
+
+
+def early_school_ids(actor) -> frozenset[int]:
+    return visible_school_ids(actor, Action.HANDLE_WARNING) | visible_school_ids(
+        actor, Action.RECEIVE_WARNING
+    )
+
+
+def require_early_access(actor) -> frozenset[int]:
+    ids = early_school_ids(actor)
+    if not ids:
+        raise PermissionDenied
+    return ids
+
+
+@dataclass
+class EarlyWarningView:
+    warning: EarlyWarning
+    recipients: list[EarlyWarningRecipient]  # only those the actor may see
+    is_issuer_side: bool
+
+    @property
+    def acknowledged(self) -> int:
+        return sum(1 for r in self.recipients if r.acknowledged_at)
+
+    @property
+    def pending(self) -> list[EarlyWarningRecipient]:
+        return [r for r in self.recipients if r.acknowledged_at is None]
+
+
+def _visible_recipients(actor):
+    return EarlyWarningRecipient.objects.filter(school_id__in=early_school_ids(actor))
+
+
+def early_warning_list(*, actor, active_only: bool = False, now: dt.datetime | None = None):
+    """Warnings with the receipt rows the actor may see (police: its schools; a school:
+    its own row)."""
+    ids = early_school_ids(actor)
+    now = now or timezone.now()
+    qs = (
+        EarlyWarning.objects.filter(recipients__school_id__in=ids)
+        .distinct()
+        .select_related("issuer", "issued_by")
+        .prefetch_related(
+            Prefetch(
+                "recipients",
+                queryset=_visible_recipients(actor).select_related("school", "acknowledged_by"),
+                to_attr="visible_recipients",
+            )
+        )
+        .order_by("-issued_at", "-id")
+    )
+    if active_only:
+        qs = qs.filter(valid_from__lte=now, valid_until__gt=now)
+    police_ids = visible_school_ids(actor, Action.HANDLE_WARNING)
+    return [
+        EarlyWarningView(
+            warning=w,
+            recipients=w.visible_recipients,
+            is_issuer_side=any(r.school_id in police_ids for r in w.visible_recipients),
+        )
+        for w in qs
+    ]
+
+
+def early_warning_get(*, actor, warning_id: int) -> EarlyWarningView:
+    ids = early_school_ids(actor)
+    warning = get_object_or_404(
+        EarlyWarning.objects.filter(recipients__school_id__in=ids)
+        .distinct()
+        .select_related("issuer", "issued_by"),
+        pk=warning_id,
+    )
+    recipients = list(
+        _visible_recipients(actor)
+        .filter(warning=warning)
+        .select_related("school", "acknowledged_by")
+    )
+    police_ids = visible_school_ids(actor, Action.HANDLE_WARNING)
+    return EarlyWarningView(
+        warning=warning,
+        recipients=recipients,
+        is_issuer_side=any(r.school_id in police_ids for r in recipients),
+    )
+
+
+def recipient_for_ack(*, actor, warning_id: int, school_id: int | None = None):
+    """The receipt row the actor acknowledges: of a school they receive warnings for.
+    A warning the actor cannot see is 404; one they see but whose role acknowledges
+    nowhere (police) 403; another school's row 404."""
+    if not EarlyWarningRecipient.objects.filter(
+        warning_id=warning_id, school_id__in=early_school_ids(actor)
+    ).exists():
+        raise Http404
+    ids = visible_school_ids(actor, Action.RECEIVE_WARNING)
+    if not ids:
+        raise PermissionDenied
+    qs = EarlyWarningRecipient.objects.filter(warning_id=warning_id, school_id__in=ids)
+    if school_id is not None:
+        qs = qs.filter(school_id=school_id)
+    row = qs.select_related("school", "warning").order_by("acknowledged_at", "pk").first()
+    if row is None:
+        raise Http404
+    return row
+
+
+def active_warnings_for_school_user(actor, *, now: dt.datetime | None = None):
+    """Early warnings in force for the schools where the actor receives them (gate page)."""
+    ids = visible_school_ids(actor, Action.RECEIVE_WARNING)
+    if not ids:
+        return []
+    now = now or timezone.now()
+    return list(
+        EarlyWarningRecipient.objects.filter(
+            Q(school_id__in=ids),
+            warning__valid_from__lte=now,
+            warning__valid_until__gt=now,
+        )
+        .select_related("warning", "warning__issuer", "school")
+        .order_by("-warning__issued_at")[:20]
+    )
