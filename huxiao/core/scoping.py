@@ -172,4 +172,19 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{f"{school_field}_id__in": ids})
 
 
+class MultiSchoolQuerySet(models.QuerySet):
+    """Records linked to several schools through a many-to-many field (default "schools",
+    or the model's `scope_schools_field`): visible when at least one of them is."""
+
+    def visible_to(self, principal, action: str = "view"):
+        ids = visible_school_ids(principal, action)
+        if not ids:
+            return self.none()
+        field = self.model._meta.get_field(getattr(self.model, "scope_schools_field", "schools"))
+        links = field.remote_field.through.objects.filter(
+            **{f"{field.m2m_reverse_field_name()}_id__in": ids}
+        )
+        return self.filter(pk__in=links.values(f"{field.m2m_field_name()}_id"))
+
+
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from huxiao.core.scoping import ScopedQuerySet, visible_school_ids
+from huxiao.core.scoping import MultiSchoolQuerySet, ScopedQuerySet
 from huxiao.patrols.choices import WEEKDAY_LABELS, Dress, PatrolMode, Period, StaffKind
 from huxiao.patrols.video_choices import CameraKind
 
@@ -318,19 +318,6 @@ class PostCheckIn(models.Model):
         return self.kind in POLICE_STAFF_KINDS
 
 
-class PatrolLogQuerySet(models.QuerySet):
-    def visible_to(self, principal, action: str):
-        """Patrol logs that passed at least one school the principal may `action` on."""
-        ids = visible_school_ids(principal, action)
-        if not ids:
-            return self.none()
-        return self.filter(
-            pk__in=PatrolLog.schools.through.objects.filter(organization_id__in=ids).values(
-                "patrollog_id"
-            )
-        )
-
-
 class PatrolLog(models.Model):
     """A patrol around schools (§2 10: car and foot, uniform and plain clothes)."""
 
@@ -361,7 +348,8 @@ class PatrolLog(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    objects = PatrolLogQuerySet.as_manager()
+    # Visible when one of the schools it passed is (core.scoping).
+    objects = MultiSchoolQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("patrol log")
@@ -483,19 +471,6 @@ class Camera(models.Model):
         return f"{self.name} ({self.device_id})"
 
 
-class VideoPatrolQuerySet(models.QuerySet):
-    def visible_to(self, principal, action: str):
-        """Video patrols that looked at at least one school the principal may `action` on."""
-        ids = visible_school_ids(principal, action)
-        if not ids:
-            return self.none()
-        return self.filter(
-            pk__in=VideoPatrol.schools.through.objects.filter(organization_id__in=ids).values(
-                "videopatrol_id"
-            )
-        )
-
-
 class VideoPatrol(models.Model):
     """A video patrol session (视频巡逻): an officer looks at school cameras (§2 9)."""
 
@@ -513,7 +488,8 @@ class VideoPatrol(models.Model):
     findings = models.TextField(_("findings"), blank=True, max_length=4000)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    objects = VideoPatrolQuerySet.as_manager()
+    # Visible when one of the schools it passed is (core.scoping).
+    objects = MultiSchoolQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("video patrol")
