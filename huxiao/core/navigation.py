@@ -100,6 +100,11 @@ def navigation_for(user, membership) -> list[dict]:
             else reverse("intel:early_list")
         )
         items.append({"label": _("Warnings and warning signs"), "url": url, "key": "warnings"})
+    # School-related cases (ADR 0021): the police who keep them.
+    if visible_school_ids(user, Action.MANAGE_CASES):
+        items.append(
+            {"label": _("School cases"), "url": reverse("intel:case_list"), "key": "cases"}
+        )
     # Scoped by police station, not by school (ADR 0017): only the register's keepers.
     from huxiao.intel.rules import can_use_register
 

@@ -340,3 +340,8 @@ def register_access_log(request, person_id: DbId):
 from huxiao.intel.warnings_api import router as warnings_router  # noqa: E402
 
 router.add_router("", warnings_router)
+
+# School-related cases (ADR 0021), likewise.
+from huxiao.intel.cases_api import router as cases_router  # noqa: E402
+
+router.add_router("", cases_router)

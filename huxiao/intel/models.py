@@ -622,3 +622,123 @@ class EarlyWarningRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warning} → school #{self.school_id}"
+
+
+# ------------------------------------------------------------------ school-related cases
+
+from huxiao.intel.cases_choices import CaseCategory, CaseStatus  # noqa: E402
+
+
+class SchoolCase(models.Model):
+    """A school-related case (涉校涉园案件) kept by the police station of the school (ADR 0021).
+
+    Its links to high-risk persons are shown only to the keepers of the station's register.
+    """
+
+    scope_school_field = "school"
+
+    school = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="school_cases",
+        verbose_name=_("school"),
+    )
+    station = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="station_cases",
+        verbose_name=_("police station"),
+    )
+    case_number = models.CharField(_("case number"), max_length=60)
+    title = models.CharField(_("title"), max_length=200)
+    category = models.CharField(_("category"), max_length=30, choices=CaseCategory.choices)
+    description = models.TextField(_("description"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("dedicated officer"),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.REGISTERED
+    )
+    registered_at = models.DateTimeField(_("registered at"))
+    investigating_at = models.DateTimeField(_("investigation started at"), null=True, blank=True)
+    solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
+    referred_at = models.DateTimeField(_("referred at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    alarms = models.ManyToManyField(
+        "alarms.Alarm", blank=True, related_name="school_cases", verbose_name=_("alarms")
+    )
+    warning_signs = models.ManyToManyField(
+        WarningSign, blank=True, related_name="school_cases", verbose_name=_("warning signs")
+    )
+    persons = models.ManyToManyField(
+        HighRiskPerson,
+        blank=True,
+        related_name="school_cases",
+        verbose_name=_("high-risk persons"),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("school-related case")
+        verbose_name_plural = _("school-related cases")
+        ordering = ["-registered_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "case_number"], name="schoolcase_number_per_station"
+            )
+        ]
+        indexes = [models.Index(fields=["station", "status"], name="intel_case_station_status")]
+
+    def __str__(self) -> str:
+        return f"case #{self.pk}"
+
+    @property
+    def days_to_solve(self) -> float | None:
+        """Days from registration to solution, one decimal; None while unsolved."""
+        if self.solved_at is None:
+            return None
+        return round((self.solved_at - self.registered_at).total_seconds() / 86400, 1)
+
+
+class CaseEvent(models.Model):
+    """The timeline of a case: registration, edits and each transition, with a note."""
+
+    scope_school_field = "case__school"
+
+    case = models.ForeignKey(
+        SchoolCase, on_delete=models.CASCADE, related_name="events", verbose_name=_("case")
+    )
+    kind = models.CharField(_("what"), max_length=20)
+    status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices)
+    at = models.DateTimeField(_("at"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor_label = models.CharField(_("by"), max_length=150, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.kind}"

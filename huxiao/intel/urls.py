@@ -1,6 +1,6 @@
 from django.urls import path
 
-from huxiao.intel import views, warnings_views
+from huxiao.intel import cases_views, views, warnings_views
 
 app_name = "intel"
 urlpatterns = [
@@ -41,4 +41,10 @@ urlpatterns = [
         warnings_views.early_acknowledge,
         name="early_acknowledge",
     ),
+    # School-related cases (ADR 0021).
+    path("cases/", cases_views.case_list, name="case_list"),
+    path("cases/new/", cases_views.case_new, name="case_new"),
+    path("cases/<int:case_id>/", cases_views.case_detail, name="case_detail"),
+    path("cases/<int:case_id>/edit/", cases_views.case_edit, name="case_edit"),
+    path("cases/<int:case_id>/transition/", cases_views.case_transition, name="case_transition"),
 ]

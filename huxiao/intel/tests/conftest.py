@@ -93,4 +93,5 @@ def reads(user, person=None) -> list[AuditEvent]:
 
 
 # Fixtures of the warnings tests (ADR 0019), kept in their own module.
+from huxiao.intel.tests.cases_fixtures import case, cw  # noqa: E402, F401
 from huxiao.intel.tests.warnings_fixtures import early, published, sign, ww  # noqa: E402, F401
