@@ -21,7 +21,7 @@ from huxiao.alarms import events
 from huxiao.alarms.choices import OPEN_STATUSES, AlarmEventType, AlarmKind, AlarmSource, AlarmStatus
 from huxiao.alarms.models import Alarm, AlarmEvent
 from huxiao.audit.services import audit_create, audit_record
-from huxiao.core.names import person_name
+from huxiao.core.names import actor_label
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action
 from huxiao.core.scoping import can
@@ -44,14 +44,6 @@ class AlreadyTaken(Exception):
         self.alarm = alarm
 
 
-def _actor_label(actor) -> str:
-    if actor is None:
-        return "system"
-    if getattr(actor, "is_device", False):
-        return str(actor)
-    return person_name(actor)
-
-
 def _user_or_none(actor):
     return None if actor is None or getattr(actor, "is_device", False) else actor
 
@@ -62,7 +54,7 @@ def _event(alarm, type_, *, actor, at, **data) -> AlarmEvent:
         type=type_,
         at=at,
         actor=_user_or_none(actor),
-        actor_label=_actor_label(actor)[:150],
+        actor_label=actor_label(actor),
         data=data,
     )
 

@@ -19,3 +19,15 @@ def person_name(user) -> str:
     last = (getattr(user, "last_name", "") or "").strip()
     name = last + first if _is_cjk(first + last) else f"{first} {last}".strip()
     return name or user.get_username()
+
+
+def actor_label(actor) -> str:
+    """Who did it, as a timeline row keeps it (at most 150 characters): a person's name, a
+    device's name, or "system" for the platform's own jobs."""
+    if actor is None:
+        label = "system"
+    elif getattr(actor, "is_device", False):
+        label = str(actor)
+    else:
+        label = person_name(actor)
+    return label[:150]

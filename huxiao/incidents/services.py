@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from huxiao.alarms.choices import AlarmStatus
 from huxiao.alarms.models import Alarm
 from huxiao.audit.services import audit_create, audit_delete, audit_update, snapshot
-from huxiao.core.names import person_name
+from huxiao.core.names import actor_label, person_name
 from huxiao.incidents import rules
 from huxiao.incidents.choices import GroupKind, IncidentEventType, IncidentStatus, TaskStatus
 from huxiao.incidents.models import GroupMember, Incident, IncidentEvent, ResponseGroup, Task
@@ -28,18 +28,8 @@ from huxiao.people import validation as v
 NOT_A_RESPONDER = _("Choose a person of the school or of its police station or post.")
 
 
-def display_name(user) -> str:
-    if user is None:
-        return ""
-    return person_name(user)
-
-
-def _actor_label(actor) -> str:
-    if actor is None:
-        return "system"
-    if getattr(actor, "is_device", False):
-        return str(actor)
-    return display_name(actor)
+# The name shown for a person ("" for nobody); kept as the API module's name for it.
+display_name = person_name
 
 
 def _user_or_none(actor):
@@ -52,7 +42,7 @@ def _event(incident, type_, *, actor, at, **data) -> IncidentEvent:
         type=type_,
         at=at,
         actor=_user_or_none(actor),
-        actor_label=_actor_label(actor)[:150],
+        actor_label=actor_label(actor),
         data=data,
     )
 

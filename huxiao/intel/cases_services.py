@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huxiao.alarms.models import Alarm
 from huxiao.audit.services import audit_create, audit_record
-from huxiao.core.names import person_name
+from huxiao.core.names import actor_label
 from huxiao.core.permissions import require
 from huxiao.core.roles import POLICE_KINDS, Action, Role
 from huxiao.core.scoping import visible_school_ids
@@ -32,10 +32,6 @@ from huxiao.orgs.models import Membership, Organization
 from huxiao.people import validation as v
 
 CASE_OFFICER_ROLES = (Role.POLICE_COMMANDER, Role.POLICE_OFFICER)
-
-
-def _label(actor) -> str:
-    return (person_name(actor) if actor is not None else "system")[:150]
 
 
 def _id(value) -> int | None:
@@ -267,7 +263,7 @@ def case_register(
         status=CaseStatus.REGISTERED,
         at=now,
         actor=actor,
-        actor_label=_label(actor),
+        actor_label=actor_label(actor),
     )
     audit_create(actor=actor, obj=case, school=school)
     return case
@@ -327,7 +323,7 @@ def case_update(*, actor, case: SchoolCase, now: dt.datetime | None = None, **fi
         status=case.status,
         at=now or timezone.now(),
         actor=actor,
-        actor_label=_label(actor),
+        actor_label=actor_label(actor),
         note=", ".join(sorted(changes)),
     )
     audit_record(actor=actor, action="update", obj=case, changes=changes)
@@ -364,7 +360,7 @@ def case_transition(
         status=status,
         at=now,
         actor=actor,
-        actor_label=_label(actor),
+        actor_label=actor_label(actor),
         note=text or "",
     )
     audit_record(

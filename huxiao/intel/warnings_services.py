@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from huxiao.audit.services import audit_create, audit_record
 from huxiao.core.events import groups_for_school, publish_on_commit
-from huxiao.core.names import person_name
+from huxiao.core.names import actor_label
 from huxiao.core.permissions import require
 from huxiao.core.roles import POLICE_KINDS, SCHOOL_KINDS, Action, role_allows
 from huxiao.core.scoping import _schools_of_org, memberships_of, visible_school_ids
@@ -65,10 +65,6 @@ CHASE_EVERY = dt.timedelta(hours=1)
 
 EVENT_SIGN = "intel.warning_sign"
 EVENT_EARLY = "intel.early_warning"
-
-
-def _label(actor) -> str:
-    return (person_name(actor) if actor is not None else "system")[:150]
 
 
 # ------------------------------------------------------------------ attachments
@@ -246,7 +242,7 @@ def warning_sign_report(
                 status=SignStatus.REPORTED,
                 at=now,
                 actor=actor,
-                actor_label=_label(actor),
+                actor_label=actor_label(actor),
             )
             audit_create(actor=actor, obj=sign)
             names = {"school": school.name, "category": SignCategory(sign.category).label}
@@ -334,7 +330,7 @@ def warning_sign_transition(
         fields.append("closed_at")
     sign.save(update_fields=fields)
     WarningSignEvent.objects.create(
-        sign=sign, status=status, at=now, actor=actor, actor_label=_label(actor), note=text
+        sign=sign, status=status, at=now, actor=actor, actor_label=actor_label(actor), note=text
     )
     audit_record(
         actor=actor,
@@ -500,7 +496,7 @@ def early_warning_acknowledge(
     now = now or timezone.now()
     recipient.acknowledged_at = now
     recipient.acknowledged_by = actor
-    recipient.acknowledged_by_label = _label(actor)
+    recipient.acknowledged_by_label = actor_label(actor)
     recipient.save(update_fields=["acknowledged_at", "acknowledged_by", "acknowledged_by_label"])
     audit_record(
         actor=actor,
