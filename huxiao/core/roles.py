@@ -94,6 +94,13 @@ class Action(models.TextChoices):
     RECEIVE_WARNING = "receive_warning", _("Receive and acknowledge early warnings")
     MANAGE_CASES = "manage_cases", _("Manage school-related cases")
     ASSIGN_LVP = "assign_lvp", _("Assign legal vice-principals")
+    # The school gate (issue 5): REGISTER_VISITOR runs the kiosk (visitors, vehicles, pass
+    # scans, contraband); MANAGE_GATE issues passes, keeps the blocklist, the gate settings
+    # and the reports; pick-up codes and delegates are MANAGE_PICKUP, handing a child over
+    # is RELEASE_CHILD.
+    MANAGE_GATE = "manage_gate", _("Manage passes, the blocklist and gate settings")
+    MANAGE_PICKUP = "manage_pickup", _("Manage authorised pick-up adults and their codes")
+    RELEASE_CHILD = "release_child", _("Hand children over at pick-up")
     # The high-risk persons register: police of the jurisdiction only (ADR to come).
     VIEW_REGISTER = "view_register", _("See the high-risk persons register")
     EDIT_REGISTER = "edit_register", _("Edit the high-risk persons register")
@@ -131,18 +138,35 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.CANCEL_ALARM,
             A.PLAN_POSTS,
             A.EDIT_CAMERAS,
+            A.MANAGE_GATE,
+            A.MANAGE_PICKUP,
+            A.RELEASE_CHILD,
         }
         | _GATE
     ),
     Role.SECURITY_OFFICER: frozenset(
         _SCHOOL_STAFF
         | _GATE
-        | {A.EDIT_STAFF, A.REGISTER_VISITOR, A.CANCEL_ALARM, A.PLAN_POSTS, A.EDIT_CAMERAS}
+        | {
+            A.EDIT_STAFF,
+            A.REGISTER_VISITOR,
+            A.CANCEL_ALARM,
+            A.PLAN_POSTS,
+            A.EDIT_CAMERAS,
+            A.MANAGE_GATE,
+            A.MANAGE_PICKUP,
+            A.RELEASE_CHILD,
+        }
     ),
-    Role.GUARD: frozenset(_SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR}),
-    Role.TEACHER: frozenset(_SCHOOL_STAFF | {A.EDIT_ROSTER, A.EXPORT_ROSTER}),
+    Role.GUARD: frozenset(_SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR, A.RELEASE_CHILD}),
+    # Teachers hand their class over at dismissal and keep its pick-up adults.
+    Role.TEACHER: frozenset(
+        _SCHOOL_STAFF | {A.EDIT_ROSTER, A.EXPORT_ROSTER, A.MANAGE_PICKUP, A.RELEASE_CHILD}
+    ),
     Role.HEALTH_STAFF: frozenset({A.VIEW, A.VIEW_ALARM}),
-    Role.DUTY_LEADER: frozenset(_SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR, A.CANCEL_ALARM}),
+    Role.DUTY_LEADER: frozenset(
+        _SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR, A.CANCEL_ALARM, A.RELEASE_CHILD}
+    ),
     # Police see rosters of their jurisdiction's schools (to verify pick-up and identify
     # children in an emergency); the commander may read full ID numbers, each read logged.
     # The register is for commanders and officers; a legal vice-principal works inside a
@@ -160,7 +184,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         }
     ),
     Role.POLICE_OFFICER: frozenset(_POLICE | {A.MANAGE_CASES, A.VIEW_REGISTER, A.EDIT_REGISTER}),
-    Role.LEGAL_VICE_PRINCIPAL: frozenset(_POLICE),
+    # The post is a title, not a grant: the officer acts through their own commander/officer
+    # membership at the station, so an LVP membership left behind when they leave the
+    # police (or their term ends) gives nothing (ADR 0020, addendum).
+    Role.LEGAL_VICE_PRINCIPAL: frozenset(),
     Role.EDUCATION_SUPERVISOR: frozenset(_COMMAND | {A.VIEW, A.EDIT_ORG, A.EXPORT_ROSTER}),
     Role.GOVERNANCE_COORDINATOR: frozenset(_COMMAND | {A.VIEW, A.EDIT_ORG, A.VIEW_AUDIT}),
     Role.HEALTH_OFFICER: frozenset({A.VIEW}),

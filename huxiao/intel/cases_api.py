@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
-from huxiao.core.api import DbId
+from huxiao.core.api import DbId, paginate
 from huxiao.core.names import person_name
 from huxiao.intel import cases_selectors as selectors
 from huxiao.intel import cases_services as services
@@ -137,14 +137,10 @@ def case_list(
     if status and status not in CaseStatus.values:
         raise ValidationError({"status": [_("Choose one of the offered states.")]})
     qs = selectors.case_list(actor=request.auth, status=status, school_id=school_id)
-    limit = max(1, min(limit, 200))
-    offset = max(0, min(offset, 10**9))
+    page = paginate(qs, limit=limit, offset=offset)
     return {
-        "count": qs.count(),
-        "items": [
-            case_payload(c, level=levels[c.school_id], persons=False)
-            for c in qs[offset : offset + limit]
-        ],
+        "count": page["count"],
+        "items": [case_payload(c, level=levels[c.school_id], persons=False) for c in page["items"]],
     }
 
 

@@ -91,17 +91,15 @@ def _clean_links(errors, *, actor, case_school_id, station_id, alarms, signs, pe
                 % {"ids": ", ".join(str(i) for i in sorted(wanted - ok))},
             )
         found["warning_signs"] = sorted(ok)
-    if persons is not None:
+    # Only the register's keepers may link persons. For anyone else the key is dropped
+    # whole: they can neither add a link nor clear the links a keeper made (`persons=[]`).
+    if persons is not None and station_id in rules.register_station_ids(actor, rules.EDIT):
         wanted = {int(_id(p)) for p in persons}
-        # Only the register's keepers may link persons; to anyone else every id is unknown.
-        if station_id in rules.register_station_ids(actor, rules.EDIT):
-            ok = set(
-                HighRiskPerson.objects.filter(pk__in=wanted, station_id=station_id).values_list(
-                    "pk", flat=True
-                )
+        ok = set(
+            HighRiskPerson.objects.filter(pk__in=wanted, station_id=station_id).values_list(
+                "pk", flat=True
             )
-        else:
-            ok = set()
+        )
         if wanted - ok:
             errors.add("person_ids", _("Unknown high-risk persons."))
         found["persons"] = sorted(ok)

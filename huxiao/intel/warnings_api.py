@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status, UploadedFile
 
-from huxiao.core.api import DbId
+from huxiao.core.api import DbId, paginate
 from huxiao.core.names import person_name
 from huxiao.core.roles import Action
 from huxiao.core.scoping import visible_school_ids
@@ -108,12 +108,8 @@ def warning_sign_list(
     if status and status not in SignStatus.values:
         raise ValidationError({"status": [_("Choose one of the offered states.")]})
     qs = selectors.warning_sign_list(actor=request.auth, status=status, school_id=school_id)
-    limit = max(1, min(limit, 200))
-    offset = max(0, offset)
-    return {
-        "count": qs.count(),
-        "items": [sign_payload(s) for s in qs[offset : offset + limit]],
-    }
+    page = paginate(qs, limit=limit, offset=offset)
+    return {"count": page["count"], "items": [sign_payload(s) for s in page["items"]]}
 
 
 @router.post("/warning-signs", response={201: SignOut})
@@ -216,10 +212,10 @@ def early_payload(view, *, now=None) -> dict:
 @router.get("/early-warnings", response=EarlyPage)
 def early_warning_list(request, active: bool = False, limit: int = 50, offset: int = 0):
     selectors.require_early_access(request.auth)
-    rows = selectors.early_warning_list(actor=request.auth, active_only=active)
-    limit = max(1, min(limit, 200))
-    offset = max(0, offset)
-    return {"count": len(rows), "items": [early_payload(v) for v in rows[offset : offset + limit]]}
+    qs = selectors.early_warning_queryset(actor=request.auth, active_only=active)
+    page = paginate(qs, limit=limit, offset=offset)
+    views = selectors.early_warning_views(request.auth, page["items"])
+    return {"count": page["count"], "items": [early_payload(v) for v in views]}
 
 
 @router.post("/early-warnings", response={201: EarlyOut})

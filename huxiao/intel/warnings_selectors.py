@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -107,14 +107,18 @@ def _visible_recipients(actor):
     return EarlyWarningRecipient.objects.filter(school_id__in=early_school_ids(actor))
 
 
-def early_warning_list(*, actor, active_only: bool = False, now: dt.datetime | None = None):
-    """Warnings with the receipt rows the actor may see (police: its schools; a school:
-    its own row)."""
+def early_warning_queryset(
+    *, actor, active_only: bool = False, now: dt.datetime | None = None
+) -> QuerySet[EarlyWarning]:
+    """The warnings the actor may see, newest first, each carrying the receipt rows the
+    actor may see (police: its schools; a school: its own row) as `visible_recipients`.
+    A queryset, so that a page is sliced and counted in the database."""
     ids = early_school_ids(actor)
-    now = now or timezone.now()
     qs = (
-        EarlyWarning.objects.filter(recipients__school_id__in=ids)
-        .distinct()
+        EarlyWarning.objects.filter(
+            # A subquery rather than a join + DISTINCT: count() and slicing stay simple.
+            pk__in=EarlyWarningRecipient.objects.filter(school_id__in=ids).values("warning_id")
+        )
         .select_related("issuer", "issued_by")
         .prefetch_related(
             Prefetch(
@@ -126,7 +130,13 @@ def early_warning_list(*, actor, active_only: bool = False, now: dt.datetime | N
         .order_by("-issued_at", "-id")
     )
     if active_only:
+        now = now or timezone.now()
         qs = qs.filter(valid_from__lte=now, valid_until__gt=now)
+    return qs
+
+
+def early_warning_views(actor, warnings) -> list[EarlyWarningView]:
+    """Wrap warnings of `early_warning_queryset` (e.g. one page of it) for display."""
     police_ids = visible_school_ids(actor, Action.HANDLE_WARNING)
     return [
         EarlyWarningView(
@@ -134,8 +144,21 @@ def early_warning_list(*, actor, active_only: bool = False, now: dt.datetime | N
             recipients=w.visible_recipients,
             is_issuer_side=any(r.school_id in police_ids for r in w.visible_recipients),
         )
-        for w in qs
+        for w in warnings
     ]
+
+
+def early_warning_list(
+    *,
+    actor,
+    active_only: bool = False,
+    now: dt.datetime | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[EarlyWarningView]:
+    """One page of the warnings the actor may see (sliced in the database)."""
+    qs = early_warning_queryset(actor=actor, active_only=active_only, now=now)
+    return early_warning_views(actor, qs[offset : offset + limit])
 
 
 def early_warning_get(*, actor, warning_id: int) -> EarlyWarningView:

@@ -6,7 +6,8 @@
 - Early warnings (预警, police → schools): `early_warning_issue` to one, several or all
   schools of the issuer's jurisdiction; `early_warning_acknowledge` by a recipient school;
   `early_warnings_chase` (periodic, clock passed in) reminds schools that have not
-  acknowledged: 30 minutes after issue, then every hour, once per step.
+  acknowledged: 30 minutes after the warning comes into force, then every hour, at most
+  three times (then the issuer is told once), never in quiet hours nor after it expires.
 
 Every write is atomic, leaves its audit row and timeline event in the same transaction, and
 notifies / pushes only after commit (notify_send and publish_on_commit both wait for it).
@@ -62,6 +63,10 @@ _SIGNATURES = (
 )
 CHASE_FIRST_AFTER = dt.timedelta(minutes=30)
 CHASE_EVERY = dt.timedelta(hours=1)
+# After this many reminders a school is no longer chased; the issuer is told instead.
+CHASE_MAX_REMINDERS = 3
+# Local hours (settings.TIME_ZONE) without reminders; settings.EARLY_WARNING_QUIET_HOURS.
+CHASE_QUIET_HOURS = (22, 7)
 
 EVENT_SIGN = "intel.warning_sign"
 EVENT_EARLY = "intel.early_warning"
@@ -178,13 +183,7 @@ def _station_handlers(school) -> list:
     org_ids = [i for i in (school.police_station_id, school.police_post_id) if i]
     if not org_ids:
         return []
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            organization_id__in=org_ids, is_active=True, user__is_active=True
-        ).select_related("user", "organization")
-        if role_allows(m.role, Action.HANDLE_WARNING)
-    ]
+    return _handlers_of(org_ids)
 
 
 def _school_users(school, action: str) -> list:
@@ -205,6 +204,39 @@ def _notify(**kwargs) -> None:
     from huxiao.notify.services import notify_send
 
     notify_send(**kwargs)
+
+
+def _notify_many(messages: list[dict]) -> None:
+    from django.apps import apps
+
+    if not apps.is_installed("huxiao.notify"):
+        return
+    from huxiao.notify.services import notify_send_many
+
+    notify_send_many(messages)
+
+
+def _handlers_of(org_ids) -> list:
+    """Active members of these police organizations who may handle warnings."""
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            organization_id__in=[i for i in org_ids if i], is_active=True, user__is_active=True
+        ).select_related("user")
+        if role_allows(m.role, Action.HANDLE_WARNING)
+    ]
+
+
+def _receivers_by_school(school_ids) -> dict[int, list[int]]:
+    """School id → ids of its active staff who receive early warnings, in one query."""
+    found: dict[int, list[int]] = {}
+    rows = Membership.objects.filter(
+        organization_id__in=school_ids, is_active=True, user__is_active=True
+    ).values_list("organization_id", "user_id", "role")
+    for school_id, user_id, role in rows:
+        if role_allows(role, Action.RECEIVE_WARNING):
+            found.setdefault(school_id, []).append(user_id)
+    return found
 
 
 def _sign_groups(school) -> list[str]:
@@ -364,7 +396,7 @@ def issuer_orgs(actor) -> list[Organization]:
     ]
 
 
-def _clean_early(data: dict) -> dict:
+def _clean_early(data: dict, *, now: dt.datetime) -> dict:
     errors = v.FieldErrors()
     level = str(data.get("level") or "").strip()
     if level not in WarningLevel.values:
@@ -380,6 +412,9 @@ def _clean_early(data: dict) -> dict:
         valid_until = timezone.make_aware(valid_until)
     if valid_from is not None and valid_until is not None and valid_until <= valid_from:
         errors.add("valid_until", _("The end of validity must be after its start."))
+    elif valid_until is not None and valid_until <= now:
+        # A warning that has already expired would be shown to nobody and chased never.
+        errors.add("valid_until", _("The end of validity cannot be in the past."))
     cleaned = {
         "level": level,
         "valid_from": valid_from,
@@ -435,7 +470,8 @@ def early_warning_issue(
     """Issue to the listed schools, or to every school of the issuer's jurisdiction."""
     if not visible_school_ids(actor, Action.HANDLE_WARNING):
         raise PermissionDenied(_("Your role does not allow this action."))
-    cleaned = _clean_early(data)
+    now = now or timezone.now()
+    cleaned = _clean_early(data, now=now)
     wanted = {int(i) for i in (school_ids or [])}
     if not all_schools and not wanted:
         raise ValidationError({"school_ids": [_("Choose at least one school, or all schools.")]})
@@ -443,7 +479,8 @@ def early_warning_issue(
     targets = sorted(jurisdiction) if all_schools else sorted(wanted)
     if not targets:
         raise ValidationError({"school_ids": [_("Your jurisdiction has no schools.")]})
-    now = now or timezone.now()
+    # A fixed number of queries however many schools: a station-wide warning to dozens of
+    # schools must not hold the transaction open for a few queries per school.
     with transaction.atomic():
         warning = EarlyWarning.objects.create(
             issuer=issuer, issued_at=now, issued_by=actor, **cleaned
@@ -452,32 +489,46 @@ def early_warning_issue(
             [EarlyWarningRecipient(warning=warning, school_id=i) for i in targets]
         )
         audit_create(actor=actor, obj=warning)
-        schools = list(Organization.objects.filter(pk__in=targets))
-        for school in schools:
-            _notify_recipient(warning, school, step=0)
+        receivers = _receivers_by_school(targets)
+        # One notification per school (not one shared): a school must not learn, even from
+        # a gateway's payload, which other schools got the warning.
+        _notify_many(
+            [
+                _recipient_message(warning, school_id, receivers.get(school_id, []), step=0)
+                for school_id in targets
+            ]
+        )
+        for school_id in targets:
             publish_on_commit(
-                [f"school.{school.pk}"],
+                [f"school.{school_id}"],
                 f"{EVENT_EARLY}.issued",
-                {"id": warning.pk, "school_id": school.pk, "level": warning.level},
+                {"id": warning.pk, "school_id": school_id, "level": warning.level},
             )
     return warning
 
 
-def _notify_recipient(warning: EarlyWarning, school, *, step: int) -> None:
+def _recipient_message(warning: EarlyWarning, school_id: int, receivers, *, step: int) -> dict:
+    """notify_send's arguments for telling one school of a warning (step 0) or reminding it
+    (step n)."""
     names = {"level": WarningLevel(warning.level).label, "title": warning.title}
     if step == 0:
         title = _("Early warning (%(level)s): %(title)s") % names
     else:
         title = _("Reminder: please acknowledge the early warning “%(title)s”") % names
-    _notify(
-        organizations=[school.pk],
-        event_type=f"{EVENT_EARLY}.{'issued' if step == 0 else 'reminder'}",
-        title=title,
-        body=warning.content[:500],
-        payload={"id": warning.pk, "school_id": school.pk, "step": step},
-        recipients=_school_users(school, Action.RECEIVE_WARNING),
-        dedupe_key=f"early_warning:{warning.pk}:{school.pk}:{step}",
-    )
+    return {
+        "organizations": [school_id],
+        "event_type": f"{EVENT_EARLY}.{'issued' if step == 0 else 'reminder'}",
+        "title": title,
+        "body": warning.content[:500],
+        "payload": {"id": warning.pk, "school_id": school_id, "step": step},
+        "recipients": receivers,
+        "dedupe_key": f"early_warning:{warning.pk}:{school_id}:{step}",
+    }
+
+
+def _notify_recipient(warning: EarlyWarning, school, *, step: int) -> None:
+    receivers = _school_users(school, Action.RECEIVE_WARNING)
+    _notify(**_recipient_message(warning, school.pk, receivers, step=step))
 
 
 @transaction.atomic
@@ -512,22 +563,79 @@ def early_warning_acknowledge(
     return recipient
 
 
-def chase_step_due(issued_at: dt.datetime, now: dt.datetime) -> int:
+def chase_start(warning: EarlyWarning) -> dt.datetime:
+    """Chasing counts from when the warning comes into force, not from when it was typed in:
+    a warning issued tonight for next week is not chased tonight."""
+    return max(warning.issued_at, warning.valid_from)
+
+
+def chase_step_due(start: dt.datetime, now: dt.datetime) -> int:
     """0 before the first reminder; 1 at +30 min; 2 at +1 h 30; then one more each hour."""
-    elapsed = now - issued_at
+    elapsed = now - start
     if elapsed < CHASE_FIRST_AFTER:
         return 0
     return 1 + int((elapsed - CHASE_FIRST_AFTER) / CHASE_EVERY)
 
 
+def chase_quiet_hours() -> tuple[int, int]:
+    """(from, until) local hours in which nobody is chased; equal hours mean never quiet."""
+    start, end = getattr(settings, "EARLY_WARNING_QUIET_HOURS", CHASE_QUIET_HOURS)
+    return int(start), int(end)
+
+
+def is_quiet_time(now: dt.datetime) -> bool:
+    start, end = chase_quiet_hours()
+    hour = timezone.localtime(now).hour
+    if start == end:
+        return False
+    if start < end:
+        return start <= hour < end
+    return hour >= start or hour < end  # e.g. 22:00–07:00 spans midnight
+
+
+def _chase_due(recipient: EarlyWarningRecipient, now: dt.datetime) -> bool:
+    """Reminder n (n = chase_count + 1) is due at start + 30 min + (n − 1) h, and at least
+    an hour after the previous one: a job that was down for hours, or quiet hours, give one
+    reminder on waking, not one per missed step."""
+    if recipient.chase_count >= CHASE_MAX_REMINDERS:
+        return False
+    if chase_step_due(chase_start(recipient.warning), now) <= recipient.chase_count:
+        return False
+    last = recipient.last_chased_at
+    return last is None or now - last >= CHASE_EVERY
+
+
+def _escalate_to_issuer(warning: EarlyWarning, school, *, reminders: int) -> None:
+    """Tell the issuing station (or post) once that a school still has not acknowledged."""
+    names = {"school": school.name, "title": warning.title, "count": reminders}
+    org_ids = [warning.issuer_id]
+    _notify(
+        organizations=org_ids,
+        event_type=f"{EVENT_EARLY}.unacknowledged",
+        title=_("%(school)s has not acknowledged the early warning “%(title)s”") % names,
+        body=_("%(count)s reminders have been sent to %(school)s without an acknowledgement.")
+        % names,
+        payload={"id": warning.pk, "school_id": school.pk},
+        recipients=_handlers_of(org_ids),
+        dedupe_key=f"early_warning:{warning.pk}:{school.pk}:unacknowledged",
+    )
+
+
 def early_warnings_chase(*, now: dt.datetime | None = None) -> int:
-    """Remind schools that have not acknowledged a warning still in force. Idempotent per
-    step: a second run in the same step, or two workers at once, send nothing more (the
-    row is locked and the notification has a dedupe key per step). Returns reminders sent."""
+    """Remind schools that have not acknowledged a warning in force: from 30 minutes after
+    it came into force, then hourly, at most CHASE_MAX_REMINDERS times; with the last
+    reminder the issuer is told once. Nothing is sent in quiet hours (local time) nor after
+    the warning expires. Idempotent per step: a second run in the same step, or two workers
+    at once, send nothing more (the row is locked and the notification has a dedupe key per
+    step). Returns reminders sent."""
     now = now or timezone.now()
+    if is_quiet_time(now):
+        return 0
     due = EarlyWarningRecipient.objects.filter(
         acknowledged_at__isnull=True,
+        chase_count__lt=CHASE_MAX_REMINDERS,
         warning__valid_until__gt=now,
+        warning__valid_from__lte=now - CHASE_FIRST_AFTER,
         warning__issued_at__lte=now - CHASE_FIRST_AFTER,
     ).values_list("pk", flat=True)
     sent = 0
@@ -538,14 +646,14 @@ def early_warnings_chase(*, now: dt.datetime | None = None) -> int:
                 .select_related("warning", "school")
                 .get(pk=pk)
             )
-            if recipient.acknowledged_at is not None:
+            if recipient.acknowledged_at is not None or not _chase_due(recipient, now):
                 continue
-            step = chase_step_due(recipient.warning.issued_at, now)
-            if step <= recipient.chase_count:
-                continue
+            step = recipient.chase_count + 1
             recipient.chase_count = step
             recipient.last_chased_at = now
             recipient.save(update_fields=["chase_count", "last_chased_at"])
             _notify_recipient(recipient.warning, recipient.school, step=step)
+            if step == CHASE_MAX_REMINDERS:
+                _escalate_to_issuer(recipient.warning, recipient.school, reminders=step)
             sent += 1
     return sent

@@ -179,7 +179,7 @@ def early_list(request):
         request,
         "intel/warnings/early_list.html",
         {
-            "rows": selectors.early_warning_list(actor=user)[:200],
+            "rows": selectors.early_warning_list(actor=user, limit=200),
             "now": timezone.now(),
             "can_issue": bool(services.issuer_orgs(user)),
             "receive_ids": visible_school_ids(user, Action.RECEIVE_WARNING),

@@ -116,6 +116,106 @@ def notify_send(
     return None
 
 
+def notify_send_many(messages: Iterable[dict]) -> list[Notification | None]:
+    """`notify_send` for many messages at once, in a fixed number of queries (e.g. one
+    early warning to every school of a station): each dict takes notify_send's keyword
+    arguments except `mention_phones`. Same contract: nothing is sent before commit, a
+    repeated dedupe key sends nothing, and it never raises. Should the batch fail (say a
+    concurrent call took one of the keys), each message is sent on its own instead."""
+    messages = [dict(m) for m in messages]
+    if not messages:
+        return []
+    try:
+        with transaction.atomic():
+            return _notifications_create_many(messages)
+    except Exception:  # noqa: BLE001 - fall back to one by one, which handles races
+        logger.exception("notification batch not recorded; sending one by one")
+    return [notify_send(**message) for message in messages]
+
+
+def _notifications_create_many(messages: list[dict]) -> list[Notification | None]:
+    now = timezone.now()
+    keys = [_dedupe_key(m.get("dedupe_key")) for m in messages]
+    existing = {
+        n.dedupe_key: n for n in Notification.objects.filter(dedupe_key__in=[k for k in keys if k])
+    }
+    result: list[Notification | None] = []
+    fresh: list[tuple[Notification, list[int], list[int]]] = []
+    seen: dict[str, Notification] = {}
+    for message, key in zip(messages, keys, strict=True):
+        if key and (key in existing or key in seen):
+            result.append(existing.get(key) or seen[key])
+            continue
+        org_ids = _ids(message.get("organizations") or ())
+        event_type = _text(message["event_type"], 100)
+        notification = Notification(
+            event_type=event_type,
+            title=_text(message.get("title"), 200) or event_type,
+            body=_text(message.get("body")),
+            payload=message.get("payload") or {},
+            organization_id=org_ids[0] if org_ids else None,
+            dedupe_key=key,
+            created_at=now,
+        )
+        if key:
+            seen[key] = notification
+        fresh.append((notification, org_ids, _ids(message.get("recipients") or ())))
+        result.append(notification)
+    if not fresh:
+        return result
+    Notification.objects.bulk_create([n for n, _, _ in fresh])
+    if any(n.pk is None for n, _, _ in fresh):  # backends without RETURNING
+        raise RuntimeError("bulk notification insert returned no keys")
+    active_users = set(
+        get_user_model()
+        .objects.filter(pk__in={u for _, _, users in fresh for u in users}, is_active=True)
+        .values_list("pk", flat=True)
+    )
+    all_org_ids = {o for _, orgs, _ in fresh for o in orgs}
+    configs_of: dict[int, list[ChannelConfig]] = {}
+    for config in ChannelConfig.objects.filter(organization_id__in=all_org_ids, is_active=True):
+        configs_of.setdefault(config.organization_id, []).append(config)
+    deliveries: list[Delivery] = []
+    inbox: list[tuple[Notification, list[int]]] = []
+    for notification, org_ids, users in fresh:
+        user_ids = sorted(u for u in set(users) if u in active_users)
+        deliveries += [
+            Delivery(
+                notification=notification,
+                channel=ChannelKind.INBOX,
+                recipient_id=user_id,
+                status=DeliveryStatus.SENT,
+                sent_at=now,
+                created_at=now,
+            )
+            for user_id in user_ids
+        ]
+        configs = sorted(
+            (c for org_id in org_ids for c in configs_of.get(org_id, [])),
+            key=lambda c, org_ids=org_ids: (org_ids.index(c.organization_id), c.kind, c.name, c.pk),
+        )
+        deliveries += _channel_deliveries(notification, configs, phones=[], now=now)
+        if user_ids:
+            inbox.append((notification, user_ids))
+    Delivery.objects.bulk_create(deliveries)
+    if any(delivery.pk is None for delivery in deliveries):
+        raise RuntimeError("bulk delivery insert returned no keys")
+    outbound = [(d.pk, d.dispatch_token) for d in deliveries if d.channel != ChannelKind.INBOX]
+    if outbound:
+        transaction.on_commit(lambda: _enqueue(outbound), robust=True)
+    for notification, user_ids in inbox:
+        publish_on_commit(
+            [f"user.{user_id}" for user_id in user_ids],
+            INBOX_EVENT,
+            {
+                "notification_id": notification.pk,
+                "event_type": notification.event_type,
+                "title": notification.title,
+            },
+        )
+    return result
+
+
 def _dedupe_key(key) -> str | None:
     if not key:
         return None
@@ -204,6 +304,30 @@ def _notification_create(
         ChannelConfig.objects.filter(organization_id__in=org_ids, is_active=True),
         key=lambda c: (org_ids.index(c.organization_id), c.kind, c.name, c.pk),
     )
+    deliveries += _channel_deliveries(notification, configs, phones=phones, now=now)
+    Delivery.objects.bulk_create(deliveries)
+    if any(delivery.pk is None for delivery in deliveries):  # backends without RETURNING
+        deliveries = list(notification.deliveries.all())
+
+    outbound = [(d.pk, d.dispatch_token) for d in deliveries if d.channel != ChannelKind.INBOX]
+    if outbound:
+        transaction.on_commit(lambda: _enqueue(outbound), robust=True)
+    if user_ids:
+        publish_on_commit(
+            [f"user.{user_id}" for user_id in sorted(user_ids)],
+            INBOX_EVENT,
+            {
+                "notification_id": notification.pk,
+                "event_type": notification.event_type,
+                "title": notification.title,
+            },
+        )
+    return notification
+
+
+def _channel_deliveries(notification, configs, *, phones: list[str], now) -> list[Delivery]:
+    """One pending delivery per channel (unsaved), in the order of `configs`."""
+    deliveries: list[Delivery] = []
     texted: set[str] = set()
     for config in configs:
         targets = list(dict.fromkeys([*config.phones, *phones]))
@@ -228,24 +352,7 @@ def _notification_create(
                 created_at=now,
             )
         )
-    Delivery.objects.bulk_create(deliveries)
-    if any(delivery.pk is None for delivery in deliveries):  # backends without RETURNING
-        deliveries = list(notification.deliveries.all())
-
-    outbound = [(d.pk, d.dispatch_token) for d in deliveries if d.channel != ChannelKind.INBOX]
-    if outbound:
-        transaction.on_commit(lambda: _enqueue(outbound), robust=True)
-    if user_ids:
-        publish_on_commit(
-            [f"user.{user_id}" for user_id in sorted(user_ids)],
-            INBOX_EVENT,
-            {
-                "notification_id": notification.pk,
-                "event_type": notification.event_type,
-                "title": notification.title,
-            },
-        )
-    return notification
+    return deliveries
 
 
 def _enqueue(items: list[tuple[int, str]]) -> None:

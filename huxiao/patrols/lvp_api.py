@@ -72,7 +72,7 @@ def lvp_payload(a) -> dict:
         "term_start": a.term_start.isoformat(),
         "term_end": a.term_end.isoformat() if a.term_end else None,
         "appointment_no": a.appointment_no,
-        "is_active": a.is_active,
+        "is_active": selectors.lvp_is_current(a),
         "ended_at": a.ended_at.isoformat() if a.ended_at else None,
         "end_reason": a.end_reason,
     }

@@ -4,12 +4,18 @@ The station commander (`assign_lvp`) appoints an officer of the school's police 
 The assignment record is the source of truth; the officer's LEGAL_VICE_PRINCIPAL membership
 at the station follows it: granted (or re-activated) with the first active assignment, its
 title naming the schools, and ended with the last one. Memberships at a school carry school
-roles only (ROLES_BY_KIND), which is why the post is held at the station."""
+roles only (ROLES_BY_KIND), which is why the post is held at the station.
+
+The membership grants no actions of its own (core/roles.py): the officer works through their
+commander/officer membership at the station. It is still kept tidy — an assignment counts
+only while its term runs and while the officer is police of the station — and the daily
+`lvp_sweep` ends assignments whose term has passed (ADR 0020, addendum)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,6 +26,7 @@ from huxiao.core.permissions import require
 from huxiao.core.roles import Action, Role
 from huxiao.core.scoping import clear_scope_cache
 from huxiao.orgs.models import Membership, Organization
+from huxiao.patrols.lvp_selectors import lvp_current_q, lvp_today
 from huxiao.patrols.models import LegalVicePrincipal
 from huxiao.people import validation as v
 
@@ -27,6 +34,8 @@ from huxiao.people import validation as v
 LVP_TITLE_SUFFIX = "法制副校长"
 EARLIEST_TERM = dt.date(2000, 1, 1)
 LATEST_TERM = dt.date(2100, 12, 31)
+# The reason the daily sweep writes when a term runs out; data in Chinese, like the title.
+TERM_ENDED_REASON = "任期届满"
 
 
 def lvp_title(school_names) -> str:
@@ -46,13 +55,22 @@ def officer_belongs_to_station(user, station: Organization) -> bool:
     ).exists()
 
 
-def lvp_membership_sync(*, actor, officer, station: Organization) -> Membership | None:
-    """Make the officer's LVP membership at `station` match their active assignments."""
-    active = list(
-        LegalVicePrincipal.objects.filter(
-            officer=officer, station=station, ended_at__isnull=True
-        ).select_related("school")
-    )
+def lvp_membership_sync(
+    *, actor, officer, station: Organization, today: dt.date | None = None
+) -> Membership | None:
+    """Make the officer's LVP membership at `station` match their current assignments.
+
+    It is active only while the officer holds a current assignment there (not ended, term
+    not passed) and is still an active commander or officer of the station: the post must
+    never outlast the officer's own police membership."""
+    today = today or lvp_today()
+    active = []
+    if officer.is_active and officer_belongs_to_station(officer, station):
+        active = list(
+            LegalVicePrincipal.objects.filter(
+                lvp_current_q(today), officer=officer, station=station
+            ).select_related("school")
+        )
     membership = Membership.objects.filter(
         user=officer, organization=station, role=Role.LEGAL_VICE_PRINCIPAL
     ).first()
@@ -79,6 +97,61 @@ def lvp_membership_sync(*, actor, officer, station: Organization) -> Membership 
         audit_update(actor=actor, obj=membership, before=before)
     clear_scope_cache(officer)
     return membership
+
+
+def _term_end_moment(term_end: dt.date, now: dt.datetime) -> dt.datetime:
+    """The last moment of the term's last day (local time), never later than now."""
+    last = timezone.make_aware(dt.datetime.combine(term_end, dt.time.max))
+    return min(last, now)
+
+
+def _expire_due(*, now: dt.datetime, today: dt.date, school=None) -> list[LegalVicePrincipal]:
+    """End (as the system) the active assignments whose term ended before `today`; the caller
+    re-syncs the memberships. Locked and re-checked: two runs end nothing twice."""
+    due = LegalVicePrincipal.objects.filter(ended_at__isnull=True, term_end__lt=today)
+    if school is not None:
+        due = due.filter(school=school)
+    ended = []
+    for assignment in due.select_for_update().order_by("pk"):
+        before = snapshot(assignment)
+        assignment.ended_at = _term_end_moment(assignment.term_end, now)
+        assignment.end_reason = TERM_ENDED_REASON
+        assignment.save(update_fields=["ended_at", "end_reason"])
+        audit_update(actor=None, obj=assignment, before=before, school=assignment.school_id)
+        ended.append(assignment)
+    return ended
+
+
+def lvp_sweep(*, now: dt.datetime | None = None) -> dict:
+    """The daily job: end the assignments whose term has passed, and bring every officer's
+    LVP membership back in line with their assignments and police memberships (an officer
+    who left the station keeps no LVP membership). Idempotent."""
+    now = now or timezone.now()
+    today = lvp_today(now)
+    with transaction.atomic():
+        ended = _expire_due(now=now, today=today)
+    active_before = set(
+        Membership.objects.filter(role=Role.LEGAL_VICE_PRINCIPAL, is_active=True).values_list(
+            "user_id", "organization_id"
+        )
+    )
+    pairs = active_before | set(
+        LegalVicePrincipal.objects.filter(lvp_current_q(today)).values_list(
+            "officer_id", "station_id"
+        )
+    )
+    pairs |= {(a.officer_id, a.station_id) for a in ended}
+    users = get_user_model().objects.in_bulk({user_id for user_id, _station in pairs})
+    stations = Organization.objects.in_bulk({station_id for _user, station_id in pairs})
+    deactivated = []
+    for user_id, station_id in sorted(pairs):
+        with transaction.atomic():
+            membership = lvp_membership_sync(
+                actor=None, officer=users[user_id], station=stations[station_id], today=today
+            )
+        if (user_id, station_id) in active_before and not membership.is_active:
+            deactivated.append(membership.pk)
+    return {"ended": [a.pk for a in ended], "inactive_memberships": deactivated}
 
 
 def _clean_term(errors: v.FieldErrors, term_start, term_end) -> None:
@@ -111,9 +184,12 @@ def lvp_assign(
     term_start: dt.date,
     appointment_no: str,
     term_end: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> LegalVicePrincipal:
     """Appoint `officer` legal vice-principal of `school`; one active per school."""
     require(actor, Action.ASSIGN_LVP, school.pk)
+    now = now or timezone.now()
+    today = lvp_today(now)
     errors = v.FieldErrors()
     station = school.police_station
     if station is None:
@@ -122,9 +198,19 @@ def lvp_assign(
         # Generic: do not reveal who works where outside the actor's station.
         errors.add("officer_id", _("Choose an officer of the school's police station."))
     _clean_term(errors, term_start, term_end)
+    if not errors.errors and term_end is not None and term_end < today:
+        errors.add(
+            "term_end", _("This term has already ended; enter a term that is still running.")
+        )
     appointment_no = errors.run(
         "appointment_no", v.clean_text, appointment_no, max_length=60, required=True
     )
+    # A predecessor whose term has run out is ended now, so that the successor can be
+    # appointed the day after without waiting for the nightly sweep.
+    for expired in _expire_due(now=now, today=today, school=school):
+        lvp_membership_sync(
+            actor=None, officer=expired.officer, station=expired.station, today=today
+        )
     if LegalVicePrincipal.objects.filter(school=school, ended_at__isnull=True).exists():
         errors.add(
             "school_id",
@@ -152,7 +238,7 @@ def lvp_assign(
             }
         ) from None
     audit_create(actor=actor, obj=assignment, school=school.pk)
-    lvp_membership_sync(actor=actor, officer=officer, station=station)
+    lvp_membership_sync(actor=actor, officer=officer, station=station, today=today)
     return assignment
 
 

@@ -124,14 +124,23 @@ def networking_rates(
 def video_patrol_list(
     *, actor, school_id: int | None = None, follow_up: bool | None = None
 ) -> QuerySet[VideoPatrol]:
+    """The patrols that passed a school of the actor's jurisdiction, each showing only the
+    schools and observations of that jurisdiction.
+
+    A patrol may cover schools of two stations; the patrol is visible when one of its schools
+    is, but what was seen at the other station's schools is not the reader's (ADR 0020)."""
+    ids = visible_school_ids(actor, Action.LOG_PATROL)
+    if not ids or (school_id and school_id not in ids):
+        return VideoPatrol.objects.none()
+    in_scope = VideoObservation.objects.filter(school_id__in=ids)
     qs = (
         VideoPatrol.objects.visible_to(actor, Action.LOG_PATROL)
         .select_related("officer")
         .prefetch_related(
-            "schools",
+            Prefetch("schools", queryset=Organization.objects.filter(pk__in=ids)),
             Prefetch(
                 "observations",
-                queryset=VideoObservation.objects.select_related("camera").order_by("id"),
+                queryset=in_scope.select_related("camera").order_by("id"),
             ),
         )
         .order_by("-started_at", "-id")
@@ -139,7 +148,8 @@ def video_patrol_list(
     if school_id:
         qs = qs.filter(schools=school_id)
     if follow_up:
-        qs = qs.filter(observations__needs_follow_up=True).distinct()
+        # Only an open follow-up the reader can see lists the patrol.
+        qs = qs.filter(pk__in=in_scope.filter(needs_follow_up=True).values("patrol_id"))
     return qs
 
 

@@ -103,7 +103,8 @@ def test_demo_township(settings):
     # One audit row per loader that wrote (the township above; the command's first run
     # added the gate posts and the register); none per seeded row, none for no-op runs.
     # The weekly visit rule and the legal vice-principal appointment record their own rows
-    # as they always do; nothing is audited per seeded child, guardian or check-in.
+    # as they always do, and so do the warnings and school cases, which go through their
+    # services; nothing is audited per seeded child, guardian or check-in.
     rows = list(AuditEvent.objects.order_by("pk").values_list("object_type", "action", "actor"))
     assert [row for row in rows if row[1] == "import"] == [
         (AUDIT_OBJECT_TYPE, "import", None),
@@ -111,7 +112,7 @@ def test_demo_township(settings):
         ("intel.highriskperson", "import", None),
         ("demo.video", "import", None),
     ], rows
-    assert len(rows) < 30, rows
+    assert len(rows) < 50, rows
 
     # Every demo login works with the demo password.
     for username in USERNAMES:

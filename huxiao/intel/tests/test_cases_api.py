@@ -197,3 +197,45 @@ def test_stats_per_station(api, cw, case):
         }
     ]
     assert api("get", "/api/v1/cases/stats", cw.users["farpolice"]).json() == {"stations": []}
+
+
+def test_non_keeper_patch_with_person_ids_keeps_links(api, cw, case):
+    """A manager who does not keep the station's register (the school has moved to the far
+    station since the case was registered) cannot clear the links by sending []."""
+    cw.school.police_station = cw.other_station
+    cw.school.police_post = None
+    cw.school.save()
+    farpolice = cw.users["farpolice"]
+    response = api(
+        "patch", f"/api/v1/cases/{case.pk}", farpolice, json={"title": "新", "person_ids": []}
+    )
+    assert response.status_code == 200, response.content
+    assert "persons" not in response.json()
+    case.refresh_from_db()
+    assert case.title == "新"
+    assert list(case.persons.values_list("pk", flat=True)) == [cw.person.pk]
+
+
+def test_keeper_patch_changes_person_links(api, cw, case):
+    response = api(
+        "patch", f"/api/v1/cases/{case.pk}", cw.users["officer"], json={"person_ids": []}
+    )
+    assert response.status_code == 200 and response.json()["persons"] == []
+    assert not case.persons.exists()
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "items"),
+    [
+        ("offset=99999999999999999999", 200, 0),
+        ("offset=-3&limit=-3", 200, 1),
+        ("limit=abc", 400, None),
+    ],
+)
+def test_case_list_paging_is_clamped(api, cw, case, query, status, items):
+    response = api("get", f"/api/v1/cases?{query}", cw.users["police"])
+    assert response.status_code == status
+    if items is not None:
+        assert len(response.json()["items"]) == items
+    else:
+        assert response.json()["detail"] == "请求中有字段填写不正确。"

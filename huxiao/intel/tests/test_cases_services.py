@@ -163,3 +163,46 @@ def test_person_links_leave_no_trace_on_the_case(cw, case):
         object_type="intel.highriskperson", object_id=str(cw.person.pk)
     )
     assert any("school_case" in row.changes for row in person_rows)
+
+
+def _move_school_to_far_station(cw):
+    """The school now belongs to the far station: its commander manages the school's
+    cases, but the case stays kept by the first station, whose register they do not keep."""
+    cw.school.police_station = cw.other_station
+    cw.school.police_post = None
+    cw.school.save()
+
+
+@pytest.mark.parametrize("persons", [[], None, "own"])
+def test_non_keeper_update_leaves_person_links_alone(cw, case, persons):
+    _move_school_to_far_station(cw)
+    farpolice = cw.users["farpolice"]
+    assert selectors.case_levels(farpolice)[cw.school.pk] == selectors.MANAGE
+    assert not selectors.shows_persons(farpolice, case)
+    persons = [cw.person.pk] if persons == "own" else persons
+    services.case_update(actor=farpolice, case=case, title="改了标题", persons=persons)
+    case.refresh_from_db()
+    assert case.title == "改了标题"
+    assert list(case.persons.values_list("pk", flat=True)) == [cw.person.pk]
+
+
+def test_non_keeper_cannot_add_person_links(cw, case):
+    services.case_update(actor=cw.users["officer"], case=case, persons=[])
+    _move_school_to_far_station(cw)
+    services.case_update(actor=cw.users["farpolice"], case=case, persons=[cw.person.pk])
+    assert not case.persons.exists()
+
+
+def test_superuser_without_register_cannot_clear_person_links(cw, case):
+    from huxiao.orgs.tests.factories import UserFactory
+
+    root = UserFactory(username="root", is_superuser=True)
+    services.case_update(actor=root, case=case, persons=[])
+    assert list(case.persons.values_list("pk", flat=True)) == [cw.person.pk]
+
+
+def test_keeper_can_change_person_links(cw, case):
+    services.case_update(actor=cw.users["postofficer"], case=case, persons=[])
+    assert not case.persons.exists()
+    services.case_update(actor=cw.users["officer"], case=case, persons=[cw.person.pk])
+    assert list(case.persons.values_list("pk", flat=True)) == [cw.person.pk]

@@ -14,7 +14,7 @@ from huxiao.intel.tests.warnings_fixtures import png
 
 pytestmark = pytest.mark.django_db
 
-SIGN_SEES = ["principal", "guard", "teacher", "duty", "police", "officer", "postofficer", "lvp"]
+SIGN_SEES = ["principal", "guard", "teacher", "duty", "police", "officer", "postofficer"]
 NO_WARNINGS = ["edu", "gov", "county", "health", "nobody"]
 
 
@@ -51,7 +51,7 @@ def test_sign_pages_for_own_school_and_police(client, ww, sign, name):
     html = response.content.decode()
     assert "校门口有陌生男子" in html
     assert ('data-testid="sign-transition"' in html) == (
-        name in ("police", "officer", "postofficer", "lvp")
+        name in ("police", "officer", "postofficer")
     )
     att = sign.attachments.get()
     assert c.get(reverse("intel:sign_attachment", args=[sign.pk, att.pk])).status_code == 200
@@ -132,6 +132,10 @@ def test_assess_page_flow_and_feedback_to_school(client, ww, sign):
     assert c.post(url, {"status": "assessing", "note": "x"}).status_code == 403
 
 
+def _local(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
 def test_issue_page_and_receipt_status(client, ww, published):
     c = _as(client, ww, "police")
     assert c.get(reverse("intel:early_new")).status_code == 200
@@ -139,12 +143,24 @@ def test_issue_page_and_receipt_status(client, ww, published):
         "title": "开学高度戒备",
         "content": "开学第一周请加强门卫值守",
         "level": "yellow",
-        "valid_from": "2026-03-01T00:00",
-        "valid_until": "2026-03-08T00:00",
+        "valid_from": _local(timezone.now()),
+        "valid_until": _local(timezone.now() + dt.timedelta(days=7)),
         "all_schools": "on",
     }
-    response = c.post(reverse("intel:early_new"), {**data, "valid_until": "2026-02-01T00:00"})
+    before_start = _local(timezone.now() - dt.timedelta(days=30))
+    response = c.post(reverse("intel:early_new"), {**data, "valid_until": before_start})
     assert response.status_code == 400 and not EarlyWarning.objects.exists()
+    # Already expired, though after its start: refused with the reason, in Chinese.
+    response = c.post(
+        reverse("intel:early_new"),
+        {
+            **data,
+            "valid_from": _local(timezone.now() - dt.timedelta(days=2)),
+            "valid_until": _local(timezone.now() - dt.timedelta(days=1)),
+        },
+    )
+    assert response.status_code == 400 and not EarlyWarning.objects.exists()
+    assert "有效期结束时间不能早于当前时间。" in response.content.decode()
     response = c.post(
         reverse("intel:early_new"),
         {**data, "all_schools": "", "school_ids": [ww.far_school.pk]},

@@ -46,7 +46,7 @@ def test_report_notifies_station_and_leaves_trace(
     assert AuditEvent.objects.filter(
         object_type="intel.warningsign", object_id=str(sign.pk)
     ).exists()
-    for name in ("police", "officer", "postofficer", "lvp"):
+    for name in ("police", "officer", "postofficer"):
         assert _inbox(ww.users[name], "intel.warning_sign.reported") == 1
     assert _inbox(ww.users["farpolice"], "intel.warning_sign.reported") == 0
     (event,) = [e for e in published if e[1] == "intel.warning_sign.reported"]
@@ -197,6 +197,7 @@ def test_issue_to_all_schools_of_jurisdiction(ww, published, django_capture_on_c
             content="开学期间提高警戒",
             level="yellow",
             valid_from=NOW,
+            now=NOW,
             valid_until=NOW + dt.timedelta(days=1),
         )
     assert warning.issuer == ww.station
@@ -217,6 +218,7 @@ def test_post_issues_only_to_its_schools(ww):
         content="c",
         level="blue",
         valid_from=NOW,
+        now=NOW,
         valid_until=NOW + dt.timedelta(hours=1),
     )
     assert warning.issuer == ww.post
@@ -234,6 +236,7 @@ def test_out_of_jurisdiction_school_is_refused_with_reason(ww, name):
             content="c",
             level="red",
             valid_from=NOW,
+            now=NOW,
             valid_until=NOW + dt.timedelta(hours=1),
         )
     (message,) = exc.value.message_dict["school_ids"]
@@ -251,6 +254,7 @@ def test_only_police_issue(ww, name):
             content="c",
             level="red",
             valid_from=NOW,
+            now=NOW,
             valid_until=NOW + dt.timedelta(hours=1),
         )
     assert not EarlyWarning.objects.exists()
@@ -265,6 +269,7 @@ def test_validity_end_before_start_is_refused(ww):
             content="c",
             level="purple",
             valid_from=NOW,
+            now=NOW,
             valid_until=NOW - dt.timedelta(minutes=1),
         )
     assert set(exc.value.message_dict) == {"title", "level", "valid_until"}
@@ -279,6 +284,7 @@ def test_no_schools_chosen(ww):
             content="c",
             level="red",
             valid_from=NOW,
+            now=NOW,
             valid_until=NOW + dt.timedelta(hours=1),
         )
     assert "school_ids" in exc.value.message_dict
@@ -344,3 +350,115 @@ def test_chase_skips_missed_steps_and_stops_at_expiry(ww, early):
     assert services.early_warnings_chase(now=NOW + dt.timedelta(hours=5)) == 2
     assert services.early_warnings_chase(now=NOW + dt.timedelta(hours=5, minutes=10)) == 0
     assert services.early_warnings_chase(now=NOW + dt.timedelta(days=4)) == 0
+
+
+# NOW is 16:00 in Shanghai; quiet hours are 22:00–07:00 local time by default.
+LOCAL_2230 = NOW + dt.timedelta(hours=6, minutes=30)
+LOCAL_0300 = NOW + dt.timedelta(hours=11)
+LOCAL_0700 = NOW + dt.timedelta(hours=15)
+
+
+def _issue(ww, **extra):
+    data = {
+        "actor": ww.users["police"],
+        "school_ids": [ww.school.pk, ww.other_school.pk],
+        "title": "在逃人员预警",
+        "content": "一名在逃人员可能在辖区出现",
+        "level": "orange",
+        "valid_from": NOW,
+        "valid_until": NOW + dt.timedelta(days=3),
+        "now": NOW,
+    }
+    data.update(extra)
+    return services.early_warning_issue(**data)
+
+
+def test_chase_starts_when_the_warning_comes_into_force(ww):
+    start = NOW + dt.timedelta(days=1)
+    warning = _issue(ww, valid_from=start)
+    assert services.early_warnings_chase(now=NOW + dt.timedelta(minutes=31)) == 0
+    assert services.early_warnings_chase(now=NOW + dt.timedelta(hours=5)) == 0
+    assert services.early_warnings_chase(now=start + dt.timedelta(minutes=29)) == 0
+    assert services.early_warnings_chase(now=start + dt.timedelta(minutes=31)) == 2
+    assert set(warning.recipients.values_list("chase_count", flat=True)) == {1}
+
+
+def test_quiet_hours_in_local_time(settings):
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert not services.is_quiet_time(NOW + dt.timedelta(hours=5, minutes=59))  # 21:59
+    assert services.is_quiet_time(NOW + dt.timedelta(hours=6))  # 22:00
+    assert services.is_quiet_time(LOCAL_0300)
+    assert services.is_quiet_time(NOW + dt.timedelta(hours=14, minutes=59))  # 06:59
+    assert not services.is_quiet_time(LOCAL_0700)
+    settings.EARLY_WARNING_QUIET_HOURS = (0, 6)
+    assert not services.is_quiet_time(LOCAL_2230) and services.is_quiet_time(LOCAL_0300)
+    settings.EARLY_WARNING_QUIET_HOURS = (0, 0)
+    assert not services.is_quiet_time(LOCAL_0300)
+
+
+def test_no_chasing_in_quiet_hours(ww, early):
+    assert services.early_warnings_chase(now=LOCAL_2230) == 0
+    assert services.early_warnings_chase(now=LOCAL_0300) == 0
+    assert not EarlyWarningRecipient.objects.filter(chase_count__gt=0).exists()
+    # On waking, one reminder per school, not one per missed step.
+    assert services.early_warnings_chase(now=LOCAL_0700) == 2
+    assert set(early.recipients.values_list("chase_count", flat=True)) == {1}
+
+
+def test_quiet_hours_are_a_setting(ww, early, settings):
+    settings.EARLY_WARNING_QUIET_HOURS = (0, 0)
+    assert services.early_warnings_chase(now=LOCAL_2230) == 2
+
+
+def test_chase_stops_after_three_reminders_and_tells_the_issuer_once(ww, early):
+    for hours in (0.5, 1.5, 2.5):
+        now = NOW + dt.timedelta(hours=hours, minutes=1)
+        assert services.early_warnings_chase(now=now) == 2
+        assert services.early_warnings_chase(now=now) == 0  # same step, second run
+    for hours in (3.5, 4.5, 5.5):
+        assert services.early_warnings_chase(now=NOW + dt.timedelta(hours=hours, minutes=1)) == 0
+    assert set(early.recipients.values_list("chase_count", flat=True)) == {3}
+    assert _inbox(ww.users["guard"], "intel.early_warning.reminder") == 3
+    told = Notification.objects.filter(event_type="intel.early_warning.unacknowledged")
+    assert sorted(n.payload["school_id"] for n in told) == sorted(
+        [ww.school.pk, ww.other_school.pk]
+    )
+    assert {n.organization_id for n in told} == {ww.station.pk}
+    assert _inbox(ww.users["police"], "intel.early_warning.unacknowledged") == 2
+    assert _inbox(ww.users["guard"], "intel.early_warning.unacknowledged") == 0
+
+
+def test_an_acknowledged_school_is_not_reported_to_the_issuer(ww, early):
+    services.early_warnings_chase(now=NOW + dt.timedelta(minutes=31))
+    services.early_warning_acknowledge(
+        actor=ww.users["guard"],
+        recipient=early.recipients.get(school=ww.school),
+        now=NOW + dt.timedelta(minutes=40),
+    )
+    for hours in (1.5, 2.5, 3.5):
+        services.early_warnings_chase(now=NOW + dt.timedelta(hours=hours, minutes=1))
+    told = Notification.objects.filter(event_type="intel.early_warning.unacknowledged")
+    assert [n.payload["school_id"] for n in told] == [ww.other_school.pk]
+
+
+def test_never_chased_after_valid_until(ww):
+    _issue(ww, valid_until=NOW + dt.timedelta(minutes=80))
+    assert services.early_warnings_chase(now=NOW + dt.timedelta(minutes=31)) == 2
+    assert services.early_warnings_chase(now=NOW + dt.timedelta(minutes=80)) == 0
+    assert services.early_warnings_chase(now=NOW + dt.timedelta(hours=2)) == 0
+
+
+def test_validity_already_over_is_refused(ww):
+    with pytest.raises(ValidationError) as exc:
+        _issue(
+            ww,
+            valid_from=NOW - dt.timedelta(days=2),
+            valid_until=NOW - dt.timedelta(minutes=1),
+        )
+    assert set(exc.value.message_dict) == {"valid_until"}
+    with pytest.raises(ValidationError) as exc:
+        _issue(ww, valid_from=NOW - dt.timedelta(days=2), valid_until=NOW)
+    assert set(exc.value.message_dict) == {"valid_until"}
+    assert not EarlyWarning.objects.exists()
+    # A warning in force since yesterday until tomorrow is fine.
+    _issue(ww, valid_from=NOW - dt.timedelta(days=1), valid_until=NOW + dt.timedelta(days=1))
