@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "huxiao.incidents",
     "huxiao.patrols",
     "huxiao.intel",
+    "huxiao.access",
     "huxiao.notify",
     "huxiao.demo",
 ]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("alarms/", include("huxiao.alarms.urls")),
     path("incidents/", include("huxiao.incidents.urls")),
     path("patrols/", include("huxiao.patrols.urls")),
+    path("gate/", include("huxiao.access.urls")),
     path("intel/", include("huxiao.intel.urls")),
     path("notify/", include("huxiao.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

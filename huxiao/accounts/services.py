@@ -18,7 +18,7 @@ from huxiao.core.roles import Action
 from huxiao.core.scoping import DevicePrincipal
 
 # What a device may do at its school (later issues add their actions here).
-DEVICE_ACTIONS = frozenset({Action.RAISE_ALARM, Action.REGISTER_VISITOR})
+DEVICE_ACTIONS = frozenset({Action.RAISE_ALARM, Action.REGISTER_VISITOR, Action.RELEASE_CHILD})
 
 
 def _hash(token: str) -> str:

@@ -150,6 +150,7 @@ def register_routers() -> NinjaAPI:
     global _registered
     if _registered:
         return api
+    from huxiao.access.api import router as access_router
     from huxiao.accounts.api import router as accounts_router
     from huxiao.alarms.api import router as alarms_router
     from huxiao.audit.api import router as audit_router
@@ -167,5 +168,6 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", incidents_router)
     api.add_router("/", patrols_router)
     api.add_router("/", intel_router)
+    api.add_router("/", access_router)
     _registered = True
     return api

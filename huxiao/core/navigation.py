@@ -27,6 +27,11 @@ def navigation_for(user, membership) -> list[dict]:
         items.append(
             {"label": _("Incidents"), "url": reverse("incidents:list"), "key": "incidents"}
         )
+    # The school gate's kiosk (ADR 0023): visitors, passes, pick-up.
+    if visible_school_ids(user, Action.REGISTER_VISITOR):
+        items.append(
+            {"label": _("School gate"), "url": reverse("access:kiosk_home"), "key": "gate"}
+        )
     # Gate posts (护学岗): the people at the gate check in there; coverage and visits for
     # those who answer for them (ADR 0018).
     if visible_school_ids(user, Action.STAFF_POST) or visible_school_ids(

@@ -121,7 +121,7 @@ def test_police_log_a_video_patrol_the_school_keeps_its_cameras_but_not_the_patr
     )
     police.get_by_test_id("video-patrol-new").click()
     police.wait_for_url(f"{base}/patrols/video/patrols/new/")
-    assert police.get_by_role("heading", name="登记视频巡逻").is_visible()
+    assert police.get_by_role("heading", name="登记视频巡查").is_visible()
     assert police.get_by_test_id(f"camera-row-{gate.pk}").is_visible()
     assert police.get_by_test_id(f"camera-row-{far.pk}").count() == 0
 
@@ -140,7 +140,7 @@ def test_police_log_a_video_patrol_the_school_keeps_its_cameras_but_not_the_patr
     police.get_by_label("巡逻发现").fill("园门口一处可疑情况，其余正常。")
     screenshot(police, "video-patrol-form")
     police.get_by_role("button", name="保存").click()
-    police.get_by_text("视频巡逻已登记。").wait_for()
+    police.get_by_text("视频巡查已登记。").wait_for()
     patrol = VideoPatrol.objects.get()
     police.wait_for_url(f"{base}/patrols/video/patrols/{patrol.pk}/")
     assert police.get_by_test_id("video-patrol-title").inner_text() == "视频巡查"
@@ -153,7 +153,7 @@ def test_police_log_a_video_patrol_the_school_keeps_its_cameras_but_not_the_patr
     screenshot(police, "video-patrol-detail")
 
     # The list, and the list of patrols with something to follow up.
-    police.get_by_role("link", name="全部视频巡逻").click()
+    police.get_by_role("link", name="全部视频巡查").click()
     police.wait_for_url(f"{base}/patrols/video/patrols/")
     table = police.get_by_test_id("video-patrol-table").inner_text()
     assert "本园" in table and "赵志刚" in table and "园门口" in table

@@ -1,0 +1,254 @@
+"""REST handlers of child pick-up (issue 5, ADR 0025): parse → call a service → return.
+
+Auth as every API (ADR 0006): a user token, the browser session, or a gate terminal's
+device token (bound to its school). Looking up and releasing need RELEASE_CHILD at the
+school; the waiting list of a class RELEASE_CHILD or MANAGE_PICKUP. A refused code is 409
+with `code` (the RefusalReason) and the message; a PIN lock 429; bad input 400.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from huxiao.access import pickup_selectors as selectors
+from huxiao.access import pickup_services as services
+from huxiao.access.models import GuardianPhoto
+from huxiao.core.api import DbId, ErrorOut, api
+from huxiao.core.roles import Action
+from huxiao.core.scoping import visible_school_ids
+from huxiao.orgs.models import Organization
+
+router = Router(tags=["gate"])
+
+
+class LookupIn(Schema):
+    code: str = Field(max_length=500)
+    school_id: DbId | None = None
+
+
+class ReleaseIn(Schema):
+    confirmation_token: str = Field(max_length=500)
+    school_id: DbId | None = None
+
+
+class ChildOut(Schema):
+    id: int
+    name: str
+    class_name: str
+    initials: str
+
+
+class AdultOut(Schema):
+    name: str
+    relationship: str
+    is_delegate: bool
+    has_photo: bool
+    photo_url: str | None = None
+
+
+class LookupOut(Schema):
+    child: ChildOut
+    adult: AdultOut
+    method: str
+    confirmation_token: str
+    expires_in: int
+
+
+class ReleaseOut(Schema):
+    id: int
+    child: ChildOut
+    adult_name: str
+    released_at: str
+    released_by: str
+    method: str
+
+
+class RefusedOut(ErrorOut):
+    code: str
+
+
+class WaitingRowOut(Schema):
+    child: ChildOut
+    status: str
+    flagged: bool
+    adult_name: str | None = None
+    released_at: str | None = None
+    released_by: str | None = None
+
+
+class WaitingOut(Schema):
+    count: int
+    waiting: int
+    items: list[WaitingRowOut]
+
+
+def _child(child) -> dict:
+    return {
+        "id": child.pk,
+        "name": child.name,
+        "class_name": child.school_class.name,
+        "initials": selectors.initials(child.name),
+    }
+
+
+def _school_for(principal, school_id) -> Organization:
+    if getattr(principal, "is_device", False):
+        # A gate terminal is bound to one school; another school_id is a field error.
+        if school_id not in (None, principal.school_id):
+            raise ValidationError({"school_id": [_("Unknown or inaccessible record.")]})
+        if Action.RELEASE_CHILD not in principal.actions:
+            raise PermissionDenied(_("Your role does not allow this action."))
+        return Organization.objects.get(pk=principal.school_id)
+    ids = visible_school_ids(principal, Action.RELEASE_CHILD)
+    if not ids:
+        raise PermissionDenied(_("Your role does not allow this action."))
+    if school_id is None:
+        if len(ids) != 1:
+            raise ValidationError({"school_id": [_("This field is required.")]})
+        school_id = next(iter(ids))
+    if school_id not in ids:
+        raise ValidationError({"school_id": [_("Unknown or inaccessible record.")]})
+    return Organization.objects.get(pk=school_id)
+
+
+def _refused(request, refused: services.PickupRefused):
+    message = str(refused.message)
+    return api.create_response(
+        request,
+        {"detail": message, "errors": {"code": [message]}, "code": refused.reason},
+        status=409,
+    )
+
+
+def _locked(request, locked: services.PinLocked):
+    message = str(locked.message)
+    return api.create_response(
+        request,
+        {"detail": message, "errors": {"code": [message]}, "code": "pin_locked"},
+        status=429,
+    )
+
+
+@router.post(
+    "/pickup/lookup",
+    response={200: LookupOut, 400: ErrorOut, 403: ErrorOut, 409: RefusedOut, 429: RefusedOut},
+)
+def pickup_lookup(request, payload: LookupIn):
+    """A scanned card QR, rotating QR or typed PIN → the child, the adult and a
+    confirmation token for `/pickup/release` (valid a few minutes, for this caller only)."""
+    school = _school_for(request.auth, payload.school_id)
+    try:
+        match = services.pickup_lookup(actor=request.auth, school=school, text=payload.code)
+    except services.PickupRefused as refused:
+        return _refused(request, refused)
+    except services.PinLocked as locked:
+        return _locked(request, locked)
+    code = match.code
+    if code.delegate_id:
+        has_photo = code.delegate.has_photo
+        photo_url = (
+            reverse("access:pickup_photo", args=["delegate", code.delegate_id])
+            if has_photo
+            else None
+        )
+    else:
+        has_photo = (
+            GuardianPhoto.objects.filter(guardian_id=code.guardian_id)
+            .exclude(photo_encrypted="")
+            .exists()
+        )
+        photo_url = (
+            reverse("access:pickup_photo", args=["guardian", code.guardian_id])
+            if has_photo
+            else None
+        )
+    return {
+        "child": _child(match.child),
+        "adult": {
+            "name": match.adult_name,
+            "relationship": str(match.relationship),
+            "is_delegate": match.is_delegate,
+            "has_photo": has_photo,
+            "photo_url": photo_url,
+        },
+        "method": match.method,
+        "confirmation_token": match.token,
+        "expires_in": services.CONFIRM_MAX_AGE_SECONDS,
+    }
+
+
+@router.post(
+    "/pickup/release",
+    response={201: ReleaseOut, 400: ErrorOut, 403: ErrorOut, 409: RefusedOut},
+)
+def pickup_release(request, payload: ReleaseIn):
+    """Confirm the hand-over: one release per child and day."""
+    school = _school_for(request.auth, payload.school_id)
+    try:
+        release = services.pickup_release(
+            actor=request.auth, school=school, token=payload.confirmation_token
+        )
+    except services.PickupRefused as refused:
+        return _refused(request, refused)
+    return Status(
+        201,
+        {
+            "id": release.pk,
+            "child": _child(release.child),
+            "adult_name": release.adult_name,
+            "released_at": release.released_at.isoformat(),
+            "released_by": release.released_by_label,
+            "method": release.method,
+        },
+    )
+
+
+@router.get(
+    "/pickup/classes/{class_id}/waiting",
+    response={200: WaitingOut, 403: ErrorOut, 404: ErrorOut},
+)
+def pickup_class_waiting(request, class_id: DbId):
+    """Every active child of the class today: waiting, or collected by whom and when."""
+    principal = request.auth
+    if getattr(principal, "is_device", False):
+        from django.http import Http404
+
+        from huxiao.people.models import SchoolClass
+
+        school_class = SchoolClass.objects.filter(
+            pk=class_id, school_id=principal.school_id
+        ).first()
+        if school_class is None:
+            raise Http404
+        if Action.RELEASE_CHILD not in principal.actions:
+            raise PermissionDenied(_("Your role does not allow this action."))
+    else:
+        school_class = selectors.pickup_class_get(actor=principal, class_id=class_id)
+    rows = selectors.class_waiting(school_class=school_class)
+    items = []
+    for row in rows:
+        release = row.release
+        items.append(
+            {
+                "child": {
+                    "id": row.child.pk,
+                    "name": row.child.name,
+                    "class_name": school_class.name,
+                    "initials": row.initials,
+                },
+                "status": "released" if release else "waiting",
+                "flagged": row.flagged,
+                "adult_name": release.adult_name if release else None,
+                "released_at": release.released_at.isoformat() if release else None,
+                "released_by": release.released_by_label if release else None,
+            }
+        )
+    return {
+        "count": len(items),
+        "waiting": sum(1 for i in items if i["status"] == "waiting"),
+        "items": items,
+    }

@@ -1,0 +1,738 @@
+"""Writes of the gate's visitors (issue 5, ADR 0023): check-in with screening, check-out,
+pre-registration with a QR invitation, badges, the school's blocklist, the overstay flag
+and the retention purge.
+
+Screening. A check-in is validated completely before anything is written. Then the
+visitor is screened against the police register (`intel.services.screen_person`, which
+records its own hits and alerts the register's station in its own transaction, *before*
+ours: a later failure of the check-in must never erase the police's record) and against
+the school's `BlockedVisitor` list. Either hit gives the same outcome, "hold": no badge,
+the visit is not "inside", the guard is told only to wait and call the duty leader, and
+the duty leaders get one silent alert that is identical for both lists. A register hit
+also sends the police of the school's station the visitor's details.
+
+Every write is atomic and audited in the same transaction; notifications and pushes go out
+after commit. Services take `now=` so that tests and the periodic jobs control the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from huxiao.access import codes
+from huxiao.access.choices import RefusalReason, Screening, VisitPurpose, VisitStatus
+from huxiao.access.models import BlockedVisitor, GateSettings, Visit
+from huxiao.access.photos import seal
+from huxiao.audit.models import AuditAction
+from huxiao.audit.services import audit_create, audit_record, audit_update, snapshot
+from huxiao.core import crypto
+from huxiao.core.events import groups_for_school, publish_on_commit
+from huxiao.core.idcard import validate_id_number
+from huxiao.core.permissions import require
+from huxiao.core.roles import Action, Role
+from huxiao.core.scoping import can
+from huxiao.people import validation as v
+from huxiao.people.models import Staff
+
+logger = logging.getLogger(__name__)
+
+# The only thing the gate is told on a hold, whatever matched (ADR 0023).
+HOLD_INSTRUCTION = _("Please wait, call the duty leader")
+VISIT_CHANGED = "access.visit_changed"
+MAX_INVITE_DAYS_AHEAD = 30
+# Every area of the gate has a `purge_before(school, cutoff) -> int` (its rows deleted);
+# the nightly purge calls each in turn, in one transaction per school.
+PURGE_FUNCTIONS: list[str] = [
+    "huxiao.access.visitor_services.purge_before",
+    "huxiao.access.pass_retention.purge_before",
+    "huxiao.access.pickup_retention.purge_before",
+]
+
+
+class VisitRefused(ValidationError):
+    """A gate action refused for a reason the guard must read (already inside, invitation
+    already used, badge unknown). `reason_code` names it."""
+
+    def __init__(self, message, code: str, field: str = "__all__"):
+        super().__init__({field: [message]})
+        self.reason_code = code
+        self.reason = message
+
+
+# ------------------------------------------------------------------ time helpers
+
+
+def local_now(now: dt.datetime | None = None) -> dt.datetime:
+    return timezone.localtime(now or timezone.now())
+
+
+def aware(day: dt.date, time: dt.time) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, time), timezone.get_current_timezone())
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    return aware(day, dt.time(23, 59, 59))
+
+
+def badge_expiry(school, now: dt.datetime) -> dt.datetime:
+    """The school's closing time today; after closing, the end of the day."""
+    local = local_now(now)
+    closing = aware(local.date(), GateSettings.for_school(school).closing_time)
+    return closing if local < closing else end_of_day(local.date())
+
+
+# ------------------------------------------------------------------ codes of a visit
+
+
+def badge_text(visit: Visit) -> str:
+    """The badge's QR text (deterministic: rebuilt from the stored serial and expiry)."""
+    return codes.make(
+        codes.BADGE, visit.school_id, visit.badge_code, codes.expiry_stamp(visit.badge_expires_at)
+    )
+
+
+def invitation_text(visit: Visit) -> str:
+    return codes.make(
+        codes.INVITATION,
+        visit.school_id,
+        visit.invitation_code,
+        codes.expiry_stamp(end_of_day(visit.expected_on)),
+    )
+
+
+def refusal_message(reason: str) -> str:
+    return str(RefusalReason(reason).label)
+
+
+# ------------------------------------------------------------------ validation
+
+
+def _require_gate(actor, school) -> None:
+    require(actor, Action.REGISTER_VISITOR, school.pk)
+
+
+def _clean_purpose(value) -> str:
+    text = str(value or "").strip()
+    if text in VisitPurpose.values:
+        return text
+    for code, label in VisitPurpose.choices:
+        if text == str(label):
+            return code
+    raise ValidationError(_("Choose the purpose of the visit."), code="choice")
+
+
+def _clean_host(school, value) -> Staff:
+    try:
+        pk = int(str(value or "").strip())
+    except ValueError:
+        pk = None
+    host = None
+    if pk is not None and 0 < pk < 2**63:
+        host = Staff.objects.filter(school=school, pk=pk, is_active=True).first()
+    if host is None:
+        raise ValidationError(_("Choose a staff member of this school as host."), code="host")
+    return host
+
+
+def _clean_photo(data):
+    if not data:
+        return "", ""
+    return seal(data)
+
+
+def _held_inside(school, id_hash: str) -> Visit | None:
+    return Visit.objects.filter(
+        school=school, status=VisitStatus.INSIDE, id_number_hash=id_hash
+    ).first()
+
+
+def _duplicate_message(visit: Visit) -> str:
+    return gettext("This person is already inside (checked in at %(time)s).") % {
+        "time": local_now(visit.checked_in_at).strftime("%H:%M")
+    }
+
+
+def _actor_user(actor):
+    if actor is None or getattr(actor, "is_device", False) or not actor.is_authenticated:
+        return None
+    return actor
+
+
+def _actor_label(actor) -> str:
+    if getattr(actor, "is_device", False):
+        return str(actor)[:150]
+    return actor.get_username()[:150]
+
+
+# ------------------------------------------------------------------ invitations
+
+
+def invitation_visit(*, actor, school, text, now: dt.datetime | None = None) -> Visit:
+    """The expected visit an invitation QR stands for, or VisitRefused with the reason
+    (forged, another school, expired, not today, already used, unknown)."""
+    _require_gate(actor, school)
+    now = now or timezone.now()
+    try:
+        # Expiry is checked last: "already used" tells the guard more than "expired".
+        code = codes.verify(text, kinds={codes.INVITATION}, school_id=school.pk, expires=False)
+    except codes.CodeRefused as exc:
+        raise VisitRefused(refusal_message(exc.reason), exc.reason, "code") from None
+    visit = Visit.objects.filter(school=school, invitation_code=code.ident).first()
+    if visit is None:
+        raise VisitRefused(refusal_message(RefusalReason.UNKNOWN), RefusalReason.UNKNOWN, "code")
+    # One-time: a screened or cancelled invitation was used.
+    if visit.status != VisitStatus.EXPECTED or visit.screening:
+        raise VisitRefused(refusal_message(RefusalReason.REPLAYED), RefusalReason.REPLAYED, "code")
+    if code.stamp < codes.expiry_stamp(now):
+        raise VisitRefused(refusal_message(RefusalReason.EXPIRED), RefusalReason.EXPIRED, "code")
+    if visit.expected_on and visit.expected_on > local_now(now).date():
+        raise VisitRefused(
+            refusal_message(RefusalReason.NOT_YET_VALID), RefusalReason.NOT_YET_VALID, "code"
+        )
+    return visit
+
+
+# ------------------------------------------------------------------ check-in
+
+
+def visit_check_in(
+    *,
+    actor,
+    school,
+    name,
+    id_number,
+    phone,
+    purpose,
+    host,
+    purpose_note="",
+    items="",
+    photo: bytes | None = None,
+    invitation: str | None = None,
+    now: dt.datetime | None = None,
+) -> Visit:
+    """Check a visitor in at `school`'s gate; returns the visit with `screening` set.
+
+    Clear: the visit is "inside" with a badge valid until closing time. Hold: no badge,
+    the visit stays at the gate (status "expected", screening "hold"), and the alerts go
+    out. `invitation`: the scanned QR of a pre-registered visit, which this uses up.
+    """
+    _require_gate(actor, school)
+    now = now or timezone.now()
+    errors = v.FieldErrors()
+    cleaned = {
+        "name": errors.run("name", v.clean_name, name),
+        "id_number": errors.run("id_number", v.clean_id_number, id_number, required=True),
+        "phone": errors.run("phone", v.clean_phone, phone, required=True),
+        "purpose": errors.run("purpose", _clean_purpose, purpose),
+        "purpose_note": errors.run("purpose_note", v.clean_text, purpose_note, max_length=200),
+        "items": errors.run("items", v.clean_text, items, max_length=200),
+        "host": errors.run("host", _clean_host, school, host),
+        "photo": errors.run("photo", _clean_photo, photo),
+    }
+    invited = None
+    if invitation:
+        try:
+            invited = invitation_visit(actor=actor, school=school, text=invitation, now=now)
+        except VisitRefused as exc:
+            errors.add("invitation", exc.reason)
+    id_hash = crypto.lookup_hash(cleaned["id_number"]) if cleaned["id_number"] else ""
+    if id_hash:
+        inside = _held_inside(school, id_hash)
+        if inside is not None:
+            errors.add("id_number", _duplicate_message(inside))
+    errors.raise_if_any()
+
+    # Screening first, outside our transaction: the register's hold writes (hits, audit,
+    # the police's alert) must survive whatever happens to the check-in below.
+    from huxiao.intel.services import screen_person
+
+    register_hold = screen_person(
+        actor=actor, school=school, id_number=cleaned["id_number"], name=cleaned["name"], now=now
+    ).is_hold
+    blocked = BlockedVisitor.objects.filter(
+        school=school, is_active=True, id_number_hash=id_hash
+    ).exists()
+    hold = register_hold or blocked
+
+    try:
+        with transaction.atomic():
+            visit = _save_check_in(
+                actor=actor,
+                school=school,
+                cleaned=cleaned,
+                invited=invited,
+                hold=hold,
+                now=now,
+            )
+            if hold:
+                _alert_hold(visit=visit, register_hold=register_hold, now=now)
+    except IntegrityError:
+        # Another guard checked the same person in at the same moment (the constraint).
+        inside = _held_inside(school, id_hash)
+        if inside is None:
+            raise
+        raise VisitRefused(_duplicate_message(inside), "duplicate", "id_number") from None
+    return visit
+
+
+def _save_check_in(*, actor, school, cleaned, invited, hold, now) -> Visit:
+    visit = invited or Visit(school=school)
+    before = snapshot(visit) if invited else None
+    visit.name = cleaned["name"]
+    visit.set_id_number(cleaned["id_number"])
+    visit.phone = cleaned["phone"]
+    visit.purpose = cleaned["purpose"]
+    visit.purpose_note = cleaned["purpose_note"] or (invited.purpose_note if invited else "")
+    visit.items = cleaned["items"]
+    visit.host = cleaned["host"]
+    if cleaned["photo"][0]:
+        visit.photo_encrypted, visit.photo_content_type = cleaned["photo"]
+    visit.checked_in_at = now
+    visit.checked_in_by = _actor_user(actor)
+    visit.checked_in_by_label = _actor_label(actor)
+    if hold:
+        visit.screening = Screening.HOLD
+        visit.status = VisitStatus.EXPECTED
+        visit.badge_code = None
+        visit.badge_expires_at = None
+    else:
+        visit.screening = Screening.CLEAR
+        visit.status = VisitStatus.INSIDE
+        visit.badge_code = codes.new_serial()
+        visit.badge_expires_at = badge_expiry(school, now)
+    visit.save()
+    if before is None:
+        audit_create(actor=actor, obj=visit)
+    else:
+        audit_update(actor=actor, obj=visit, before=before)
+    _publish(visit)
+    return visit
+
+
+def _publish(visit: Visit) -> None:
+    # Ids only: a page refreshes from the database; the screening is not in the event.
+    publish_on_commit(
+        groups_for_school(visit.school),
+        VISIT_CHANGED,
+        {"visit_id": visit.pk, "school_id": visit.school_id},
+    )
+
+
+# ------------------------------------------------------------------ alerts
+
+
+def duty_leaders(school) -> list:
+    """The school's duty leaders; without any, its principal and security officers (a hold
+    must reach someone who can walk to the gate)."""
+    from django.contrib.auth import get_user_model
+
+    from huxiao.orgs.models import Membership
+
+    def users(roles):
+        memberships = Membership.objects.filter(
+            organization=school, role__in=roles, is_active=True
+        ).values("user_id")
+        return list(get_user_model().objects.filter(pk__in=memberships, is_active=True))
+
+    return users([Role.DUTY_LEADER]) or users([Role.PRINCIPAL, Role.SECURITY_OFFICER])
+
+
+def _in_default_language(build):
+    with translation.override(settings.LANGUAGE_CODE):
+        return build()
+
+
+def _visitor_line(visit: Visit, now: dt.datetime) -> dict:
+    return {
+        "name": visit.name,
+        "phone": visit.phone,
+        "id": visit.id_number_masked,
+        "time": local_now(now).strftime("%H:%M"),
+        "school": visit.school.name,
+    }
+
+
+def _alert_hold(*, visit: Visit, register_hold: bool, now: dt.datetime) -> None:
+    """Silent alerts (inbox + live push, after commit). The duty leader's is the same for
+    both lists: a school role never learns that the register matched."""
+    from huxiao.intel import rules
+    from huxiao.notify.services import notify_send
+
+    details = _visitor_line(visit, now)
+    url = reverse("access:visit_detail", args=[visit.pk])
+
+    def leader_text():
+        return (
+            gettext("Visitor held at the gate: %(school)s") % details,
+            gettext(
+                "At %(time)s the gate of %(school)s was told to hold visitor %(name)s "
+                "(phone %(phone)s, ID %(id)s) and call you. Go to the gate now."
+            )
+            % details,
+        )
+
+    title, body = _in_default_language(leader_text)
+    notify_send(
+        organizations=[visit.school_id],
+        event_type="access.visit_hold",
+        title=title,
+        body=body,
+        payload={"url": url, "visit_id": visit.pk, "school_id": visit.school_id},
+        recipients=duty_leaders(visit.school),
+        dedupe_key=f"access.hold:{visit.pk}:{now.timestamp():.0f}",
+    )
+    station_id = visit.school.police_station_id
+    if not register_hold or not station_id:
+        return
+
+    def police_text():
+        return (
+            gettext("Held visitor's details: %(school)s") % details,
+            gettext(
+                "The visitor held at %(time)s at the gate of %(school)s: %(name)s, phone "
+                "%(phone)s, resident ID %(id)s. The school's duty leader has been called."
+            )
+            % details,
+        )
+
+    title, body = _in_default_language(police_text)
+    notify_send(
+        organizations=[station_id],
+        event_type="access.visit_hold_details",
+        title=title,
+        body=body,
+        payload={"url": url, "visit_id": visit.pk, "school_id": visit.school_id},
+        recipients=list(rules.register_members(station_id).values_list("pk", flat=True)),
+        dedupe_key=f"access.hold.police:{visit.pk}:{now.timestamp():.0f}",
+    )
+
+
+# ------------------------------------------------------------------ check-out
+
+
+def visit_check_out(*, actor, visit: Visit, now: dt.datetime | None = None) -> Visit:
+    _require_gate(actor, visit.school)
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        if locked.status != VisitStatus.INSIDE:
+            raise VisitRefused(_("This visitor is not inside."), "not_inside")
+        before = snapshot(locked)
+        locked.status = VisitStatus.LEFT
+        locked.checked_out_at = now
+        locked.checked_out_by = _actor_user(actor)
+        locked.save()
+        audit_update(actor=actor, obj=locked, before=before)
+        _publish(locked)
+    return locked
+
+
+def visit_by_badge(*, actor, school, text) -> Visit:
+    """The visit of a scanned badge; an expired badge still checks its visitor out."""
+    _require_gate(actor, school)
+    try:
+        code = codes.verify(text, kinds={codes.BADGE}, school_id=school.pk, expires=False)
+    except codes.CodeRefused as exc:
+        raise VisitRefused(refusal_message(exc.reason), exc.reason, "code") from None
+    visit = Visit.objects.filter(school=school, badge_code=code.ident).first()
+    if visit is None:
+        raise VisitRefused(refusal_message(RefusalReason.UNKNOWN), RefusalReason.UNKNOWN, "code")
+    return visit
+
+
+def visit_check_out_by_badge(*, actor, school, text, now: dt.datetime | None = None) -> Visit:
+    visit = visit_by_badge(actor=actor, school=school, text=text)
+    if visit.status != VisitStatus.INSIDE:
+        raise VisitRefused(_("This visitor has already left."), "left", "code")
+    return visit_check_out(actor=actor, visit=visit, now=now)
+
+
+# ------------------------------------------------------------------ pre-registration
+
+
+def can_pre_register(actor, school) -> bool:
+    """The gate, or a staff member of the school with a login (who invites for themself)."""
+    if can(actor, Action.REGISTER_VISITOR, school.pk):
+        return True
+    return can(actor, Action.VIEW, school.pk) and _own_staff(actor, school) is not None
+
+
+def _own_staff(actor, school) -> Staff | None:
+    user = _actor_user(actor)
+    if user is None:
+        return None
+    return Staff.objects.filter(school=school, user=user, is_active=True).first()
+
+
+def visit_pre_register(
+    *,
+    actor,
+    school,
+    name,
+    phone,
+    purpose,
+    expected_on,
+    host=None,
+    purpose_note="",
+    now: dt.datetime | None = None,
+) -> Visit:
+    """An expected visit with a one-time invitation QR, valid on `expected_on`."""
+    if not can_pre_register(actor, school):
+        raise PermissionDenied(_("Your role does not allow this action."))
+    now = now or timezone.now()
+    today = local_now(now).date()
+    errors = v.FieldErrors()
+    if not can(actor, Action.REGISTER_VISITOR, school.pk):
+        # A host invites their own visitors only.
+        own = _own_staff(actor, school)
+        if host not in (None, "", own.pk, str(own.pk)):
+            errors.add("host", _("You can only invite your own visitors."))
+        host = own.pk
+    cleaned = {
+        "name": errors.run("name", v.clean_name, name),
+        "phone": errors.run("phone", v.clean_phone, phone, required=True),
+        "purpose": errors.run("purpose", _clean_purpose, purpose),
+        "purpose_note": errors.run("purpose_note", v.clean_text, purpose_note, max_length=200),
+        "host": errors.run("host", _clean_host, school, host),
+        "expected_on": errors.run("expected_on", v.clean_date, expected_on, required=True),
+    }
+    day = cleaned["expected_on"]
+    if day is not None and not today <= day <= today + dt.timedelta(days=MAX_INVITE_DAYS_AHEAD):
+        errors.add(
+            "expected_on",
+            gettext("Choose a day from today to %(days)s days ahead.")
+            % {"days": MAX_INVITE_DAYS_AHEAD},
+        )
+    errors.raise_if_any()
+    with transaction.atomic():
+        visit = Visit.objects.create(
+            school=school,
+            name=cleaned["name"],
+            phone=cleaned["phone"],
+            purpose=cleaned["purpose"],
+            purpose_note=cleaned["purpose_note"],
+            host=cleaned["host"],
+            expected_on=day,
+            status=VisitStatus.EXPECTED,
+            invitation_code=codes.new_serial(),
+            invited_by=_actor_user(actor),
+        )
+        audit_create(actor=actor, obj=visit)
+        _publish(visit)
+    return visit
+
+
+def visit_cancel(*, actor, visit: Visit) -> Visit:
+    """Cancel an expected visit (its invitation stops working)."""
+    if not can_pre_register(actor, visit.school):
+        raise PermissionDenied(_("Your role does not allow this action."))
+    with transaction.atomic():
+        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        if locked.status != VisitStatus.EXPECTED or locked.screening:
+            raise VisitRefused(_("Only an expected visit can be cancelled."), "not_expected")
+        before = snapshot(locked)
+        locked.status = VisitStatus.CANCELLED
+        locked.save()
+        audit_update(actor=actor, obj=locked, before=before)
+        _publish(locked)
+    return locked
+
+
+# ------------------------------------------------------------------ the blocklist
+
+
+def blocked_visitor_add(*, actor, school, name, id_number, reason) -> BlockedVisitor:
+    require(actor, Action.MANAGE_GATE, school.pk)
+    errors = v.FieldErrors()
+    name = errors.run("name", v.clean_name, name)
+    number = errors.run("id_number", v.clean_id_number, id_number, required=True)
+    reason = errors.run("reason", v.clean_text, reason, max_length=200, required=True)
+    if (
+        number
+        and BlockedVisitor.objects.filter(
+            school=school, is_active=True, id_number_hash=crypto.lookup_hash(number)
+        ).exists()
+    ):
+        errors.add("id_number", _("This person is already on the blocklist."))
+    errors.raise_if_any()
+    with transaction.atomic():
+        entry = BlockedVisitor(school=school, name=name, reason=reason, added_by=_actor_user(actor))
+        entry.set_id_number(number)
+        entry.save()
+        audit_create(actor=actor, obj=entry)
+    return entry
+
+
+def blocked_visitor_remove(*, actor, entry: BlockedVisitor) -> BlockedVisitor:
+    require(actor, Action.MANAGE_GATE, entry.school_id)
+    with transaction.atomic():
+        before = snapshot(entry)
+        entry.is_active = False
+        entry.save(update_fields=["is_active"])
+        audit_update(actor=actor, obj=entry, before=before)
+    return entry
+
+
+# ------------------------------------------------------------------ periodic jobs
+
+
+def visits_flag_overstays(*, now: dt.datetime | None = None) -> list[int]:
+    """Flag, once, every visitor still inside when their badge ran out (the school's
+    closing time) and tell the duty leaders. Idempotent: the flag is set by a conditional
+    update, so two workers flag and notify once."""
+    from huxiao.notify.services import notify_send
+
+    now = now or timezone.now()
+    flagged: list[int] = []
+    due = (
+        Visit.objects.filter(
+            status=VisitStatus.INSIDE,
+            overstay_flagged_at__isnull=True,
+            badge_expires_at__lte=now,
+        )
+        .select_related("school")
+        .order_by("school_id", "checked_in_at")
+    )
+    for visit in due:
+        with transaction.atomic():
+            won = Visit.objects.filter(pk=visit.pk, overstay_flagged_at__isnull=True).update(
+                overstay_flagged_at=now
+            )
+            if not won:
+                continue
+            audit_record(
+                actor=None,
+                action=AuditAction.UPDATE,
+                obj=visit,
+                changes={"fields": {"overstay_flagged_at": [None, now.isoformat()]}},
+            )
+            details = _visitor_line(visit, visit.checked_in_at)
+
+            def build(details=details):
+                return (
+                    gettext("Visitor still inside after closing: %(school)s") % details,
+                    gettext(
+                        "%(name)s (phone %(phone)s), checked in at %(time)s, has not checked "
+                        "out at %(school)s's closing time."
+                    )
+                    % details,
+                )
+
+            title, body = _in_default_language(build)
+            notify_send(
+                organizations=[visit.school_id],
+                event_type="access.visit_overstay",
+                title=title,
+                body=body,
+                payload={
+                    "url": reverse("access:visit_detail", args=[visit.pk]),
+                    "visit_id": visit.pk,
+                    "school_id": visit.school_id,
+                },
+                recipients=duty_leaders(visit.school),
+                dedupe_key=f"access.overstay:{visit.pk}",
+            )
+            flagged.append(visit.pk)
+    return flagged
+
+
+def purge_before(school, cutoff: dt.datetime) -> int:
+    """Delete the school's visits created before `cutoff` (not those still inside) and
+    blocklist entries removed before it. Returns how many rows went."""
+    visits, _unused = (
+        Visit.objects.filter(school=school, created_at__lt=cutoff)
+        .exclude(status=VisitStatus.INSIDE)
+        .delete()
+    )
+    blocked, _unused = BlockedVisitor.objects.filter(
+        school=school, is_active=False, created_at__lt=cutoff
+    ).delete()
+    return visits + blocked
+
+
+def gate_records_purge(*, now: dt.datetime | None = None) -> dict[int, int]:
+    """Each school's gate records older than its retention period (default 180 days),
+    deleted by every function of PURGE_FUNCTIONS; each purge that deleted anything is an
+    audit row (school, cutoff, count). Returns {school id: count}."""
+    from huxiao.core.roles import SCHOOL_KINDS
+    from huxiao.orgs.models import Organization
+
+    now = now or timezone.now()
+    purgers = [import_string(path) for path in PURGE_FUNCTIONS]
+    result: dict[int, int] = {}
+    for school in Organization.objects.filter(kind__in=SCHOOL_KINDS).order_by("pk"):
+        days = GateSettings.for_school(school).retention_days
+        cutoff = now - dt.timedelta(days=days)
+        with transaction.atomic():
+            count = sum(purger(school, cutoff) for purger in purgers)
+            if count:
+                audit_record(
+                    actor=None,
+                    action=AuditAction.DELETE,
+                    object_type="access.purge",
+                    object_id=str(school.pk),
+                    object_repr=f"gate records before {cutoff:%Y-%m-%d}",
+                    school=school,
+                    changes={"count": count, "cutoff": cutoff.isoformat(), "days": days},
+                )
+        if count:
+            result[school.pk] = count
+    return result
+
+
+_ID_RUN_RE = re.compile(r"[0-9]{17}[0-9X]*")
+_PIN_RE = re.compile(r"[0-9]{6}")
+
+
+def classify_scan(text) -> tuple[str, str]:
+    """What the kiosk's scan box received: ("pass" | "pickup" | "badge" | "invitation",
+    code), ("pin", pin), ("id_number", number) or ("malformed", "")."""
+    raw = str(text or "")[: codes.MAX_INPUT]
+    try:
+        code, _body, _sig = codes.parse(raw)
+    except codes.CodeRefused:
+        code = None
+    if code is not None:
+        kind = {
+            codes.PASS: "pass",
+            codes.PICKUP_CARD: "pickup",
+            codes.PICKUP_ROTATING: "pickup",
+            codes.BADGE: "badge",
+            codes.INVITATION: "invitation",
+        }[code.kind]
+        return kind, codes.extract(raw)
+    cleaned = re.sub(r"\s+", "", raw).upper()
+    if _PIN_RE.fullmatch(cleaned):
+        return "pin", cleaned
+    number = _id_number_in(cleaned)
+    if number:
+        return "id_number", number
+    return "malformed", ""
+
+
+def _id_number_in(cleaned: str) -> str:
+    """An 18-character ID number inside a run of digits: a scanner's prefix of digits
+    (e.g. "]Q1") makes the run longer, so each window is tried, the one with a valid check
+    digit wins; none valid → the last window (its message names the check digit)."""
+    for run in _ID_RUN_RE.findall(cleaned):
+        windows = [run[i : i + 18] for i in range(len(run) - 17)]
+        windows = [w for w in windows if "X" not in w[:17]]
+        for window in reversed(windows):
+            try:
+                return validate_id_number(window)
+            except ValidationError:
+                continue
+        if windows:
+            return windows[-1]
+    return ""
