@@ -50,6 +50,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
+from django.urls import reverse
 
 from huxiao.accounts.services import api_token_user
 from huxiao.alarms import selectors
@@ -58,6 +59,7 @@ from huxiao.alarms.events import alarm_payload, console_groups, event_message, g
 from huxiao.alarms.models import AlarmEvent
 from huxiao.core.roles import Action
 from huxiao.core.scoping import clear_scope_cache, memberships_of
+from huxiao.notify.services import INBOX_EVENT, inbox_group
 
 logger = logging.getLogger(__name__)
 
@@ -377,6 +379,25 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             return
         await super().dispatch(message)
 
+    async def huxiao_event(self, message):
+        """A platform event on one of the socket's groups: only the user's own inbox
+        items are relayed (as `notify.inbox`); other events are for other pages."""
+        if message.get("event") != INBOX_EVENT:
+            return
+        payload = message.get("payload") or {}
+        notification_id = payload.get("notification_id")
+        if not isinstance(notification_id, int):
+            return
+        await self.send_json(
+            {
+                "type": "notify.inbox",
+                "notification_id": notification_id,
+                "event_type": str(payload.get("event_type", "")),
+                "title": str(payload.get("title", "")),
+                "url": await self._inbox_item_url(notification_id),
+            }
+        )
+
     async def alarm_message(self, message):
         data = message["data"]
         if not self._remember(data.get("event_id")):
@@ -403,7 +424,17 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             if not user.is_active:
                 return []
         clear_scope_cache(user)
-        return console_groups(memberships_of(user))
+        groups = console_groups(memberships_of(user))
+        # The user's own inbox group too: silent alerts (a gate's screening hold, a
+        # contraband report) reach the console the moment they are sent (ADR 0013).
+        return [*groups, inbox_group(user.pk)] if groups else []
+
+    @database_sync_to_async
+    def _inbox_item_url(self, notification_id) -> str:
+        from huxiao.notify.selectors import inbox_delivery_id
+
+        delivery_id = inbox_delivery_id(user=self.user, notification_id=notification_id)
+        return reverse("notify:item", args=[delivery_id]) if delivery_id else reverse("notify:inbox")
 
     @database_sync_to_async
     def _token_user(self, token: str):

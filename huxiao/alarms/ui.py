@@ -21,6 +21,7 @@ from huxiao.alarms.models import Alarm, AlarmEvent
 from huxiao.core.context_processors import websocket_url
 from huxiao.core.roles import Action
 from huxiao.core.scoping import visible_school_ids
+from huxiao.notify.selectors import inbox_recent_unread
 
 RECENTLY_CLOSED_HOURS = 24
 RECENTLY_CLOSED_LIMIT = 20
@@ -125,6 +126,16 @@ def console_config(request) -> dict:
         "open": [alarm_payload(a) for a in open_alarms],
         "closed": [alarm_payload(a) for a in recently_closed(user)],
         "respond_school_ids": sorted(visible_school_ids(user, Action.RESPOND_ALARM)),
+        # Silent alerts already waiting (gate holds, contraband); new ones come by socket.
+        "inbox": [
+            {
+                "notification_id": item.notification_id,
+                "title": item.notification.title,
+                "url": reverse("notify:item", args=[item.pk]),
+                "at": item.created_at.isoformat(),
+            }
+            for item in inbox_recent_unread(user=user)
+        ],
     }
 
 

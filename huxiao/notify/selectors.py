@@ -28,6 +28,21 @@ def inbox_get(*, user, delivery_id: int) -> Delivery:
     return get_object_or_404(_inbox_of(user).select_related("notification"), pk=delivery_id)
 
 
+def inbox_delivery_id(*, user, notification_id: int) -> int | None:
+    """The user's inbox item for a notification (the console links a live alert to it)."""
+    return (
+        _inbox_of(user)
+        .filter(notification_id=notification_id)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def inbox_recent_unread(*, user, limit: int = 10) -> list[Delivery]:
+    """The newest unread items, for pages that show alerts as they arrive (the console)."""
+    return list(inbox_list(user=user, unread_only=True)[:limit])
+
+
 def inbox_unread_count(user) -> int:
     """For the page header's badge; 0 for anonymous visitors and devices."""
     return _inbox_of(user).filter(read_at__isnull=True).count()

@@ -47,6 +47,11 @@ from huxiao.notify.validation import clean_channel, display_target, normalize_ph
 logger = logging.getLogger(__name__)
 
 INBOX_EVENT = "notify.inbox"
+
+
+def inbox_group(user_id: int) -> str:
+    """The channel group of one user's inbox pushes."""
+    return f"user.{user_id}"
 RETRY_BATCH = 200
 _MAX_DEDUPE_KEY = 255
 
@@ -205,7 +210,7 @@ def _notifications_create_many(messages: list[dict]) -> list[Notification | None
         transaction.on_commit(lambda: _enqueue(outbound), robust=True)
     for notification, user_ids in inbox:
         publish_on_commit(
-            [f"user.{user_id}" for user_id in user_ids],
+            [inbox_group(user_id) for user_id in user_ids],
             INBOX_EVENT,
             {
                 "notification_id": notification.pk,
@@ -314,7 +319,7 @@ def _notification_create(
         transaction.on_commit(lambda: _enqueue(outbound), robust=True)
     if user_ids:
         publish_on_commit(
-            [f"user.{user_id}" for user_id in sorted(user_ids)],
+            [inbox_group(user_id) for user_id in sorted(user_ids)],
             INBOX_EVENT,
             {
                 "notification_id": notification.pk,

@@ -413,3 +413,61 @@ def test_tail_is_off_with_a_shared_channel_layer(settings, backend, interval):
         assert consumers.tail.interval() == interval
     finally:
         channel_layers.backends.pop("default", None)
+
+
+# ------------------------------------------------------------------ silent alerts
+
+
+@database_sync_to_async
+def _notify(world, recipients, *, title="门岗核查提示"):
+    from huxiao.notify.services import notify_send
+
+    notify_send(
+        organizations=[],
+        event_type="access.visitor_hold",
+        title=title,
+        body="请前往门岗。",
+        recipients=[world.users[name].pk for name in recipients],
+    )
+
+
+def test_a_users_inbox_alert_reaches_their_console_and_nobody_elses(world):
+    """A gate's silent alert is shown live on the recipient's console (not sounded), with a
+    link to their own inbox item; other consoles, even of the same station, get nothing,
+    and platform events that are not the user's inbox are not relayed."""
+
+    async def scenario():
+        officer = await _ready(world.users["officer"])
+        police = await _ready(world.users["police"])
+        await _notify(world, ["officer"])
+        message = await officer.receive_json_from(timeout=2)
+        assert message["type"] == "notify.inbox"
+        assert message["title"] == "门岗核查提示"
+        assert message["event_type"] == "access.visitor_hold"
+        assert message["url"].startswith("/notify/inbox/")
+        assert message["url"] != "/notify/inbox/"  # the item itself, found for this user
+        assert await police.receive_nothing(timeout=0.3)
+        # Another event on the station's groups (not an inbox item) is not relayed.
+        from huxiao.core.events import publish_on_commit
+
+        await database_sync_to_async(publish_on_commit)(
+            [f"user.{world.users['officer'].pk}"], "something.else", {"x": 1}
+        )
+        assert await officer.receive_nothing(timeout=0.3)
+        for communicator in (officer, police):
+            await communicator.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_the_console_page_lists_unread_alerts_already_waiting(client, world):
+    from django.urls import reverse
+
+    async_to_sync(_notify)(world, ["officer"], title="先到的提示")
+    client.force_login(world.users["officer"])
+    page = client.get(reverse("alarms:console"))
+    assert page.status_code == 200
+    inbox = page.context["config"]["inbox"]
+    assert [item["title"] for item in inbox] == ["先到的提示"]
+    assert inbox[0]["url"].startswith("/notify/inbox/")
+    assert 'data-testid="console-inbox"' in page.content.decode()

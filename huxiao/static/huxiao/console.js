@@ -130,6 +130,7 @@
     this.onEvent = options.onEvent || function () {};
     this.onSync = options.onSync || function () {};
     this.onState = options.onState || function () {};
+    this.onInbox = options.onInbox || function () {};
     this.lastEventId = options.lastEventId || 0;
     this.seen = new Set();
     this.seenOrder = [];
@@ -190,6 +191,13 @@
       return;
     }
     if (message.type === "pong" || message.type === "error") return;
+    if (message.type === "notify.inbox") {
+      // The user's own silent alerts (gate holds, contraband): the header's unread badge
+      // refreshes on this body event; pages with an inbox panel show the item.
+      document.body.dispatchEvent(new CustomEvent("notify-inbox", { detail: message }));
+      this.onInbox(message);
+      return;
+    }
     if (typeof message.event_id === "number") this.deliver(message);
   };
 
@@ -339,6 +347,8 @@
     this.closedNode = root.querySelector("[data-field=closed]");
     this.connNode = root.querySelector("[data-field=connection]");
     this.soundButton = root.querySelector("[data-sound]");
+    this.inboxNode = root.querySelector("[data-field=inbox]");
+    this.inboxSeen = new Set();
     this.baseTitle = document.title;
     this.tickCount = 0;
     this.siren = new Siren();
@@ -346,6 +356,7 @@
 
     (config.closed || []).forEach(function (alarm) { self.closed.set(alarm.id, alarm); });
     (config.open || []).forEach(function (alarm) { self.apply(alarm, null, true); });
+    (config.inbox || []).slice().reverse().forEach(function (item) { self.addInbox(item, false); });
     this.renderClosed();
     this.renderCount();
     this.setupSound();
@@ -358,8 +369,24 @@
       onEvent: function (m) { self.apply(m.alarm, m.event_id, false); },
       onSync: function (open) { self.sync(open); },
       onState: function (state) { self.showState(state); },
+      onInbox: function (item) { self.addInbox(item, true); },
     });
   }
+
+  /* A silent alert for this user (newest first): shown, never sounded — a screening hold
+     must not be heard at the gate, and the officer's console may be in the same room. */
+  AlarmConsole.prototype.addInbox = function (item, fresh) {
+    if (!this.inboxNode || this.inboxSeen.has(item.notification_id)) return;
+    this.inboxSeen.add(item.notification_id);
+    var row = el("li", { "data-testid": "inbox-alert", class: fresh ? "hx-inbox-new" : "" });
+    var link = el("a", { href: item.url, text: item.title });
+    row.appendChild(link);
+    if (item.at) row.appendChild(el("span", { class: "hx-muted", text: " " + clockTime(item.at) }));
+    this.inboxNode.insertBefore(row, this.inboxNode.firstChild);
+    while (this.inboxNode.children.length > 20) this.inboxNode.removeChild(this.inboxNode.lastChild);
+    var empty = this.root.querySelector("[data-field=inbox-empty]");
+    if (empty) empty.hidden = true;
+  };
 
   AlarmConsole.prototype.setupSound = function () {
     var self = this;
