@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -87,7 +88,36 @@ def run_wrk(
     connections: int,
     duration_s: int,
     timeout_s: float = 5.0,
+    script: Path = STATUS_SCRIPT,
+    script_args: Sequence[str] = (),
 ) -> Sample:
+    return parse(
+        run_wrk_output(
+            url,
+            headers=headers,
+            threads=threads,
+            connections=connections,
+            duration_s=duration_s,
+            timeout_s=timeout_s,
+            script=script,
+            script_args=script_args,
+        )
+    )
+
+
+def run_wrk_output(
+    url: str,
+    *,
+    headers: dict[str, str],
+    threads: int,
+    connections: int,
+    duration_s: int,
+    timeout_s: float = 5.0,
+    script: Path = STATUS_SCRIPT,
+    script_args: Sequence[str] = (),
+) -> str:
+    """wrk's report as text. `script` must print the HUXIAO_NOT_OK line as status.lua does;
+    `script_args` reach its init(args)."""
     command = [
         wrk_path(),
         f"-t{threads}",
@@ -96,14 +126,16 @@ def run_wrk(
         f"--timeout={timeout_s:g}s",
         "--latency",
         "-s",
-        str(STATUS_SCRIPT),
+        str(script),
     ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     command.append(url)
+    if script_args:
+        command += ["--", *script_args]
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=duration_s + timeout_s + 30
     )
     if done.returncode != 0:
         raise LoadError(f"wrk exited with {done.returncode}:\n{done.stdout}\n{done.stderr}")
-    return parse(done.stdout)
+    return done.stdout
