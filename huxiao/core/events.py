@@ -68,8 +68,17 @@ def group_send_on_commit(groups: list[str], message: dict, *, label: str = "") -
 
     def _send():
         layer = get_channel_layer()
-        if layer is not None:
-            async_to_sync(_send_all)(layer)
+        if layer is None:
+            return
+        nowait = getattr(layer, "group_send_many_nowait", None)
+        if nowait is not None:
+            try:
+                if nowait(groups, message):
+                    return
+            except Exception:  # noqa: BLE001 - a push failure must not fail the write
+                logger.exception("publish failed groups=%s event=%s", groups, label)
+                return
+        async_to_sync(_send_all)(layer)
 
     transaction.on_commit(_send)
 

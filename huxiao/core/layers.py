@@ -141,6 +141,19 @@ class RelayChannelLayer(InMemoryChannelLayer):
             self.group_send_local(group, message)
         self._relay(("g", list(groups), message))
 
+    def group_send_many_nowait(self, groups, message) -> bool:
+        """`group_send_many` from synchronous code, without an event loop, when this
+        process has no member of those groups (a WSGI worker, the task worker, the MQTT
+        bridge: their consumers live elsewhere), so only the datagram is needed. False
+        when a local member exists: the caller then takes the asynchronous path, whose
+        queues belong to the event loop. Saves the ~1 ms of an `async_to_sync` per write."""
+        if any(self.groups.get(group) for group in groups):
+            return False
+        for group in groups:
+            self.require_valid_group_name(group)
+        self._relay(("g", list(groups), message))
+        return True
+
     async def send(self, channel, message):
         owner = channel_owner(channel)
         if owner is not None and owner != self.node:

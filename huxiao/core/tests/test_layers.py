@@ -238,3 +238,24 @@ def test_one_datagram_per_publish_to_several_groups(relay_dir):
         await asgi.close()
 
     _run(scenario())
+
+
+def test_a_synchronous_publish_without_local_members_goes_by_datagram(relay_dir):
+    """group_send_many_nowait: what a WSGI worker's on-commit publish uses (no event loop);
+    it refuses (False) where this process has a member, leaving that to the async path."""
+
+    async def scenario():
+        asgi = RelayChannelLayer(relay_dir=relay_dir, node="asgi")
+        wsgi = RelayChannelLayer(relay_dir=relay_dir, node="wsgi")
+        channel = await asgi.new_channel()
+        await asgi.group_add("alarms.station.1", channel)
+        message = {"type": "alarm.message", "data": {"n": 1}}
+        assert wsgi.group_send_many_nowait(["alarms.station.1", "alarms.school.2"], message)
+        assert await asgi.receive(channel) == message
+        # The ASGI process has a member: it must not take the loop-less path.
+        assert asgi.group_send_many_nowait(["alarms.station.1"], message) is False
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asgi.receive(channel), 0.2)
+        await asgi.close()
+
+    _run(scenario())
