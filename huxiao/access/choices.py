@@ -29,6 +29,13 @@ class Screening(models.TextChoices):
     HOLD = "hold", _("Hold")
 
 
+class HoldResolution(models.TextChoices):
+    """The duty leader's decision on a held visitor (ADR 0023, addendum)."""
+
+    ADMITTED = "admitted", _("Admitted after checking")
+    TURNED_AWAY = "turned_away", _("Turned away")
+
+
 class PassKind(models.TextChoices):
     STAFF = "staff", _("Staff pass")
     VEHICLE = "vehicle", _("Vehicle pass")

@@ -23,6 +23,7 @@ from huxiao.access.choices import (
     ContrabandCategory,
     Direction,
     Handling,
+    HoldResolution,
     PassKind,
     RefusalReason,
     ReleaseMethod,
@@ -161,6 +162,15 @@ class Visit(IdNumberFields, EncryptedPhoto):
     overstay_flagged_at = models.DateTimeField(
         _("flagged as still inside at"), null=True, blank=True
     )
+    # A held visit stays "hold" for the record; the duty leader's decision is kept here
+    # (admitted: inside with a badge; turned away: cancelled). The note is never shown to
+    # the gate: it may say why.
+    hold_resolution = models.CharField(
+        _("decision on the hold"), max_length=20, choices=HoldResolution.choices, blank=True
+    )
+    hold_resolved_at = models.DateTimeField(_("hold decided at"), null=True, blank=True)
+    hold_resolved_by = _user_fk(_("hold decided by"))
+    hold_note = models.CharField(_("note on the decision"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -72,6 +72,15 @@ def class_roster(*, school_class, now=None) -> list[Child]:
     )
 
 
+def delegates_named_today(*, guardian, now=None) -> list[PickupDelegate]:
+    """The live delegates a guardian named for today (their page lists them to cancel)."""
+    return list(
+        PickupDelegate.objects.filter(
+            named_by=guardian, on_date=local_now(now).date(), cancelled_at__isnull=True
+        ).order_by("added_at", "pk")
+    )
+
+
 @dataclasses.dataclass
 class WaitingRow:
     child: Child

@@ -370,6 +370,9 @@ def delegate_add(
     as a `delegate_late` refusal and refused with a message."""
     if named_by is None:
         require(actor, Action.MANAGE_PICKUP, child.school_id)
+    elif not named_by.can_pick_up or named_by.child_id != child.pk:
+        # A guardian whose own right was withdrawn cannot hand it on.
+        raise PermissionDenied(_("You are no longer authorised to pick up this child."))
     errors = FieldErrors()
     name = errors.run("name", clean_text, name, max_length=50, required=True)
     phone = errors.run("phone", clean_phone, phone, required=True)
@@ -422,6 +425,38 @@ def delegate_add(
         audit_create(actor=actor, obj=delegate)
         issued = _issue(actor=actor, school=school, delegate=delegate, now=moment)
     return delegate, issued
+
+
+def delegate_cancel(*, actor, delegate: PickupDelegate, cancelled_by=None, now=None):
+    """Cancel a one-day delegate: their code (card, PIN, rotating QR and link) is revoked
+    at once, and the gate refuses it as `not_authorised`.
+
+    `cancelled_by`: the guardian through their signed page (`actor` None), who may cancel
+    only the delegates they named themselves; staff with MANAGE_PICKUP cancel any. Unlike
+    naming one, cancelling is allowed after the cut-off: it only takes a right away."""
+    if cancelled_by is None:
+        require(actor, Action.MANAGE_PICKUP, delegate.school_id)
+    elif delegate.named_by_id != cancelled_by.pk or not cancelled_by.can_pick_up:
+        raise PermissionDenied(_("You can only cancel the delegates you named."))
+    moment = local_now(now)
+    with transaction.atomic():
+        locked = PickupDelegate.objects.select_for_update().get(pk=delegate.pk)
+        if locked.cancelled_at is not None:
+            raise ValidationError(_("This delegate was already cancelled."))
+        if locked.on_date < moment.date():
+            raise ValidationError(_("This delegate's day is over: nothing to cancel."))
+        before = snapshot(locked)
+        locked.cancelled_at = moment
+        locked.save(update_fields=["cancelled_at"])
+        audit_update(actor=actor, obj=locked, before=before)
+        for code in PickupCode.objects.select_for_update().filter(
+            delegate=locked, revoked_at__isnull=True
+        ):
+            code_before = snapshot(code)
+            code.revoked_at = moment
+            code.save(update_fields=["revoked_at"])
+            audit_update(actor=actor, obj=code, before=code_before)
+    return locked
 
 
 # ---------------------------------------------------------------- at the gate
@@ -510,7 +545,10 @@ def _authorise(*, actor, school, code: PickupCode, now) -> None:
     child = _adult_child(code)
     today = local_now(now).date()
     reason = None
-    if code.revoked_at is not None:
+    if code.delegate_id and code.delegate.cancelled_at is not None:
+        # Cancelling revokes the code too; the guard is told what matters: not authorised.
+        reason = RefusalReason.NOT_AUTHORISED
+    elif code.revoked_at is not None:
         reason = RefusalReason.REVOKED
     elif (
         code.guardian_id
@@ -545,11 +583,23 @@ def _find_by_pin(*, actor, school, pin: str, now) -> PickupCode:
     until = pin_lock_until(actor=actor, school=school, now=now)
     if until is not None:
         raise PinLocked(until)
-    code = (
-        _codes_qs()
-        .filter(school=school, pin_hash=pin_hash(school.pk, pin), revoked_at__isnull=True)
-        .first()
-    )
+    hashed = pin_hash(school.pk, pin)
+    code = _codes_qs().filter(school=school, pin_hash=hashed, revoked_at__isnull=True).first()
+    if code is None:
+        # A delegate cancelled today keeps being recognised by their PIN, so the gate says
+        # "not authorised" (and alerts) rather than "wrong PIN" (a revoked PIN is freed
+        # for reuse: a live code with the same PIN wins, above).
+        code = (
+            _codes_qs()
+            .filter(
+                school=school,
+                pin_hash=hashed,
+                delegate__cancelled_at__isnull=False,
+                delegate__on_date=local_now(now).date(),
+            )
+            .order_by("-delegate__cancelled_at")
+            .first()
+        )
     if code is None:
         until = _pin_failed(actor=actor, school=school, now=now)
         if until is not None:

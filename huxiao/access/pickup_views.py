@@ -424,8 +424,18 @@ def pickup_guardian(request, token: str):
             except services.PickupRefused as refused:
                 form.add_error(None, str(refused.message))
                 status = 400
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+                status = 403
         else:
             status = 400
+    return _guardian_page(request, code, token, form=form, done=done, status=status)
+
+
+def _guardian_page(request, code, token, *, form=None, done=None, status=200, **extra):
+    child = code.guardian.child if code.guardian_id else code.delegate.child
+    if code.guardian_id and form is None:
+        form = DelegateForm()
     response = render(
         request,
         "access/pickup/guardian.html",
@@ -435,13 +445,60 @@ def pickup_guardian(request, token: str):
             "token": token,
             "form": form,
             "done": done,
+            "delegates": selectors.delegates_named_today(guardian=code.guardian)
+            if code.guardian_id
+            else [],
             "qr": qr_svg(services.rotating_text(code), scale=7),
             "cutoff": services.gate_settings(code.school).delegate_cutoff,
+            **extra,
         },
         status=status,
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+@never_cache
+@require_POST
+def pickup_guardian_delegate_cancel(request, token: str, delegate_id: int):
+    """The guardian cancels a delegate they named (their code dies at once)."""
+    code = _link_code(token)
+    if not code.guardian_id:
+        raise Http404
+    delegate = get_object_or_404(
+        PickupDelegate, pk=_id(delegate_id), child_id=code.guardian.child_id
+    )
+    try:
+        cancelled = services.delegate_cancel(
+            actor=None, delegate=delegate, cancelled_by=code.guardian
+        )
+    except PermissionDenied as exc:
+        return _guardian_page(request, code, token, cancel_error=str(exc), status=403)
+    except ValidationError as exc:
+        return _guardian_page(request, code, token, cancel_error=" ".join(exc.messages), status=400)
+    return _guardian_page(request, code, token, cancelled=cancelled)
+
+
+@login_required
+@require_POST
+def pickup_delegate_cancel(request, delegate_id: int):
+    """Staff with MANAGE_PICKUP cancel a delegate of a child of their school."""
+    delegate = get_object_or_404(
+        PickupDelegate.objects.visible_to(request.user, Action.VIEW).select_related("child"),
+        pk=_id(delegate_id),
+    )
+    require(request.user, Action.MANAGE_PICKUP, delegate.school_id)
+    try:
+        services.delegate_cancel(actor=request.user, delegate=delegate)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(name)s may no longer pick up today; their code was revoked.")
+            % {"name": delegate.name},
+        )
+    return redirect("access:pickup_class", delegate.child.school_class_id)
 
 
 @never_cache
@@ -478,4 +535,14 @@ urlpatterns = [
     path("pickup/release/", pickup_release, name="pickup_release"),
     path("pickup/g/<str:token>/", pickup_guardian, name="pickup_guardian"),
     path("pickup/g/<str:token>/qr/", pickup_guardian_qr, name="pickup_guardian_qr"),
+    path(
+        "pickup/g/<str:token>/delegates/<int:delegate_id>/cancel/",
+        pickup_guardian_delegate_cancel,
+        name="pickup_guardian_delegate_cancel",
+    ),
+    path(
+        "pickup/delegates/<int:delegate_id>/cancel/",
+        pickup_delegate_cancel,
+        name="pickup_delegate_cancel",
+    ),
 ]

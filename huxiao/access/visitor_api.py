@@ -62,6 +62,17 @@ class PreRegisterIn(Schema):
     expected_on: str = ""
 
 
+class RefusedOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = {}
+    code: str
+
+
+class HoldDecisionIn(Schema):
+    decision: str = ""
+    note: str = ""
+
+
 class HostOut(Schema):
     id: int
     name: str
@@ -86,6 +97,8 @@ class VisitOut(Schema):
     badge: BadgeOut | None = None
     invitation: str | None = None
     overstay_flagged_at: str | None = None
+    # The duty leader's decision on a hold ("admitted" | "turned_away" | ""); never why.
+    hold_resolution: str = ""
 
 
 class VisitList(Schema):
@@ -98,7 +111,8 @@ def _iso(value):
 
 
 def badge_payload(visit) -> dict | None:
-    if visit.screening != Screening.CLEAR or not visit.badge_code:
+    # A held visit has no badge until the duty leader admits it.
+    if not visit.badge_code:
         return None
     return {"code": services.badge_text(visit), "expires_at": visit.badge_expires_at.isoformat()}
 
@@ -136,6 +150,7 @@ def visit_payload(visit) -> dict:
         "badge": badge_payload(visit) if visit.status == VisitStatus.INSIDE else None,
         "invitation": invitation,
         "overstay_flagged_at": _iso(visit.overstay_flagged_at),
+        "hold_resolution": visit.hold_resolution,
     }
 
 
@@ -250,3 +265,22 @@ def visitor_list(
 @router.get("/visitors/{visit_id}", response={200: VisitOut, 404: ErrorOut})
 def visitor_get(request, visit_id: DbId):
     return Status(200, visit_payload(_gate_visit(request.auth, visit_id)))
+
+
+@router.post(
+    "/visitors/{visit_id}/hold-decision",
+    response={200: VisitOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: RefusedOut},
+)
+def visitor_hold_decision(request, visit_id: DbId, payload: HoldDecisionIn):
+    """The duty leader's decision on a held visitor: `decision` = "admit" (inside, with a
+    badge) or "turn_away" (closed; `note` required). Duty leader, principal or security
+    officer of the school; not the guard, not a device."""
+    visit = selectors.visit_get(actor=request.auth, visit_id=visit_id)
+    try:
+        visit = services.visit_hold_resolve(
+            actor=request.auth, visit=visit, decision=payload.decision, note=payload.note
+        )
+    except services.VisitRefused as refused:
+        message = str(refused.reason)
+        return Status(409, {"detail": message, "errors": {}, "code": refused.reason_code})
+    return Status(200, visit_payload(visit))

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
 
-from huxiao.access.choices import Screening, VisitStatus
+from huxiao.access.choices import HoldResolution, Screening, VisitStatus
 from huxiao.access.models import BlockedVisitor, Visit
 from huxiao.access.visitor_services import local_now
 from huxiao.core.roles import SCHOOL_KINDS, Action
@@ -62,8 +62,29 @@ def visits_waiting(*, school, now: dt.datetime | None = None):
     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     return (
         _visits(school)
-        .filter(status=VisitStatus.EXPECTED, screening=Screening.HOLD, checked_in_at__gte=start)
+        .filter(
+            status=VisitStatus.EXPECTED,
+            screening=Screening.HOLD,
+            hold_resolution="",
+            checked_in_at__gte=start,
+        )
         .order_by("-checked_in_at", "-pk")
+    )
+
+
+def visits_turned_away(*, school, now: dt.datetime | None = None):
+    """Held visitors the duty leader turned away today (the gate is told not to admit
+    them; never why)."""
+    day = local_now(now).date()
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    return (
+        _visits(school)
+        .filter(
+            screening=Screening.HOLD,
+            hold_resolution=HoldResolution.TURNED_AWAY,
+            hold_resolved_at__gte=start,
+        )
+        .order_by("-hold_resolved_at", "-pk")
     )
 
 
@@ -71,6 +92,11 @@ def visits_of_day(*, school, day: dt.date):
     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
     end = start + dt.timedelta(days=1)
     return _visits(school).filter(checked_in_at__gte=start, checked_in_at__lt=end)
+
+
+def is_station_police(actor, school) -> bool:
+    """A register user of the school's police station (they received the hold's details)."""
+    return _police_of(actor, school)
 
 
 def _police_of(actor, school) -> bool:

@@ -31,7 +31,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from huxiao.access import codes
-from huxiao.access.choices import RefusalReason, Screening, VisitPurpose, VisitStatus
+from huxiao.access.choices import (
+    HoldResolution,
+    RefusalReason,
+    Screening,
+    VisitPurpose,
+    VisitStatus,
+)
 from huxiao.access.models import BlockedVisitor, GateSettings, Visit
 from huxiao.access.photos import seal
 from huxiao.audit.models import AuditAction
@@ -41,7 +47,7 @@ from huxiao.core.events import groups_for_school, publish_on_commit
 from huxiao.core.idcard import validate_id_number
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action, Role
-from huxiao.core.scoping import can
+from huxiao.core.scoping import can, memberships_of
 from huxiao.people import validation as v
 from huxiao.people.models import Staff
 
@@ -49,6 +55,13 @@ logger = logging.getLogger(__name__)
 
 # The only thing the gate is told on a hold, whatever matched (ADR 0023).
 HOLD_INSTRUCTION = _("Please wait, call the duty leader")
+# What the gate's lists show for a held visitor: no reason, only who decides.
+HOLD_WAITING = _("Waiting for the duty leader")
+# Who decides on a held visitor: the school's roles that receive the hold alert. Not the
+# guard: the guard must never learn why a visitor was held (ADR 0023, addendum).
+HOLD_RESOLVER_ROLES = frozenset({Role.DUTY_LEADER, Role.PRINCIPAL, Role.SECURITY_OFFICER})
+HOLD_DETAILS_EVENT = "access.visit_hold_details"
+MAX_HOLD_NOTE = 500
 VISIT_CHANGED = "access.visit_changed"
 MAX_INVITE_DAYS_AHEAD = 30
 # Every area of the gate has a `purge_before(school, cutoff) -> int` (its rows deleted);
@@ -371,6 +384,8 @@ def _alert_hold(*, visit: Visit, register_hold: bool, now: dt.datetime) -> None:
 
     details = _visitor_line(visit, now)
     url = reverse("access:visit_detail", args=[visit.pk])
+    # The duty leader's link opens the page where they decide (admit or turn away).
+    leader_url = reverse("access:visit_hold", args=[visit.pk])
 
     def leader_text():
         return (
@@ -388,7 +403,7 @@ def _alert_hold(*, visit: Visit, register_hold: bool, now: dt.datetime) -> None:
         event_type="access.visit_hold",
         title=title,
         body=body,
-        payload={"url": url, "visit_id": visit.pk, "school_id": visit.school_id},
+        payload={"url": leader_url, "visit_id": visit.pk, "school_id": visit.school_id},
         recipients=duty_leaders(visit.school),
         dedupe_key=f"access.hold:{visit.pk}:{now.timestamp():.0f}",
     )
@@ -409,13 +424,178 @@ def _alert_hold(*, visit: Visit, register_hold: bool, now: dt.datetime) -> None:
     title, body = _in_default_language(police_text)
     notify_send(
         organizations=[station_id],
-        event_type="access.visit_hold_details",
+        event_type=HOLD_DETAILS_EVENT,
         title=title,
         body=body,
         payload={"url": url, "visit_id": visit.pk, "school_id": visit.school_id},
         recipients=list(rules.register_members(station_id).values_list("pk", flat=True)),
         dedupe_key=f"access.hold.police:{visit.pk}:{now.timestamp():.0f}",
     )
+
+
+# ------------------------------------------------------------------ the hold's decision
+
+
+def can_resolve_hold(actor, school_id: int) -> bool:
+    """A duty leader, principal or security officer of the school itself (a person, never
+    a device; never the guard role alone)."""
+    if getattr(actor, "is_device", False):
+        return False
+    return any(
+        m.organization_id == school_id and m.role in HOLD_RESOLVER_ROLES
+        for m in memberships_of(actor)
+    )
+
+
+def is_waiting(visit: Visit) -> bool:
+    """Held at the gate and not decided yet."""
+    return (
+        visit.screening == Screening.HOLD
+        and visit.status == VisitStatus.EXPECTED
+        and not visit.hold_resolution
+    )
+
+
+def hold_blocklist_entry(*, actor, visit: Visit) -> BlockedVisitor | None:
+    """The school's own blocklist entry behind a hold, for those who keep the list
+    (MANAGE_GATE) only; None for anyone else. The register's data is never looked up."""
+    if not visit.id_number_hash or not can(actor, Action.MANAGE_GATE, visit.school_id):
+        return None
+    return (
+        BlockedVisitor.objects.filter(
+            school_id=visit.school_id, is_active=True, id_number_hash=visit.id_number_hash
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _clean_decision(value) -> str:
+    text = str(value or "").strip()
+    aliases = {"admit": HoldResolution.ADMITTED, "turn_away": HoldResolution.TURNED_AWAY}
+    decision = aliases.get(text, text)
+    if decision not in HoldResolution.values:
+        raise ValidationError(_("Choose: admit or turn away."), code="choice")
+    return decision
+
+
+def visit_hold_resolve(
+    *, actor, visit: Visit, decision, note="", now: dt.datetime | None = None
+) -> Visit:
+    """The duty leader's decision on a held visitor, after checking.
+
+    "admit": the visit becomes "inside" with a badge (the gate then sees it as any checked-in
+    visitor); only on the day of the hold. "turn_away": the visit is closed (cancelled) with
+    a note, which is required. Audited; the police station that received the visitor's
+    details (a register hit) is told the outcome. The guard role cannot decide."""
+    if not can_resolve_hold(actor, visit.school_id):
+        raise PermissionDenied(_("Your role does not allow this action."))
+    now = now or timezone.now()
+    errors = v.FieldErrors()
+    decision = errors.run("decision", _clean_decision, decision)
+    note = errors.run("note", v.clean_text, note, max_length=MAX_HOLD_NOTE)
+    if decision == HoldResolution.TURNED_AWAY and not note and "note" not in errors.errors:
+        errors.add("note", _("Say briefly why the visitor is turned away."))
+    errors.raise_if_any()
+    try:
+        with transaction.atomic():
+            locked = Visit.objects.select_for_update().select_related("school").get(pk=visit.pk)
+            if not is_waiting(locked):
+                raise VisitRefused(
+                    _("This visitor is no longer waiting: someone has already decided."),
+                    "not_waiting",
+                )
+            before = snapshot(locked)
+            if decision == HoldResolution.ADMITTED:
+                held_on = local_now(locked.checked_in_at).date()
+                if held_on != local_now(now).date():
+                    raise VisitRefused(
+                        _(
+                            "This visitor was held on an earlier day. Turn the visit away; "
+                            "if they come back, check them in again."
+                        ),
+                        "stale_hold",
+                    )
+                locked.status = VisitStatus.INSIDE
+                locked.badge_code = codes.new_serial()
+                locked.badge_expires_at = badge_expiry(locked.school, now)
+            else:
+                locked.status = VisitStatus.CANCELLED
+            locked.hold_resolution = decision
+            locked.hold_resolved_at = now
+            locked.hold_resolved_by = _actor_user(actor)
+            locked.hold_note = note or ""
+            locked.save()
+            audit_update(actor=actor, obj=locked, before=before)
+            _publish(locked)
+            _tell_police_the_outcome(visit=locked, actor=actor, now=now)
+    except IntegrityError:
+        # The same person was checked in again and is inside (the one-inside constraint).
+        inside = _held_inside(visit.school, visit.id_number_hash)
+        if inside is None:
+            raise
+        raise VisitRefused(_duplicate_message(inside), "duplicate") from None
+    return locked
+
+
+def _tell_police_the_outcome(*, visit: Visit, actor, now: dt.datetime) -> None:
+    """The stations that received the held visitor's details learn the decision (inbox,
+    after commit). A blocklist-only hold alerted no station: nobody to tell."""
+    from huxiao.core.names import actor_label
+    from huxiao.intel import rules
+    from huxiao.notify.models import Notification
+    from huxiao.notify.services import notify_send
+
+    station_ids = sorted(
+        {
+            pk
+            for pk in Notification.objects.filter(
+                event_type=HOLD_DETAILS_EVENT, payload__visit_id=visit.pk
+            ).values_list("organization_id", flat=True)
+            if pk
+        }
+    )
+    if not station_ids:
+        return
+    details = {
+        **_visitor_line(visit, visit.checked_in_at),
+        "decided": local_now(now).strftime("%H:%M"),
+        "by": actor_label(actor),
+        "note": visit.hold_note or "—",
+    }
+
+    def build():
+        if visit.hold_resolution == HoldResolution.ADMITTED:
+            title = gettext("Held visitor admitted: %(school)s") % details
+            body = gettext(
+                "At %(decided)s %(by)s of %(school)s admitted the visitor held at %(time)s: "
+                "%(name)s, phone %(phone)s, ID %(id)s. Note: %(note)s"
+            )
+        else:
+            title = gettext("Held visitor turned away: %(school)s") % details
+            body = gettext(
+                "At %(decided)s %(by)s of %(school)s turned away the visitor held at "
+                "%(time)s: %(name)s, phone %(phone)s, ID %(id)s. Note: %(note)s"
+            )
+        return title, body % details
+
+    title, body = _in_default_language(build)
+    url = reverse("access:visit_detail", args=[visit.pk])
+    for station_id in station_ids:
+        notify_send(
+            organizations=[station_id],
+            event_type="access.visit_hold_resolved",
+            title=title,
+            body=body,
+            payload={
+                "url": url,
+                "visit_id": visit.pk,
+                "school_id": visit.school_id,
+                "resolution": visit.hold_resolution,
+            },
+            recipients=list(rules.register_members(station_id).values_list("pk", flat=True)),
+            dedupe_key=f"access.hold.resolved:{visit.pk}:{station_id}",
+        )
 
 
 # ------------------------------------------------------------------ check-out

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from huxiao.access import pickup_selectors
 from huxiao.access import visitor_selectors as selectors
 from huxiao.access import visitor_services as services
-from huxiao.access.choices import Screening, VisitPurpose, VisitStatus
+from huxiao.access.choices import HoldResolution, VisitPurpose, VisitStatus
 from huxiao.access.photos import open_photo
 from huxiao.core.roles import Action
 from huxiao.core.scoping import can, visible_school_ids
@@ -75,10 +75,13 @@ def _kiosk_context(request, school, **extra) -> dict:
             "warnings": warnings,
             "expected": list(selectors.visits_expected(school=school, day=today)[:50]),
             "waiting": list(selectors.visits_waiting(school=school, now=now)[:20]),
+            "turned_away": list(selectors.visits_turned_away(school=school, now=now)[:20]),
             "inside": list(selectors.visits_inside(school=school)[:100]),
             "pickup": pickup_selectors.kiosk_panel(actor=request.user, school=school, now=now),
             "can_manage": can(request.user, Action.MANAGE_GATE, school.pk),
-            "hold_instruction": services.HOLD_INSTRUCTION,
+            "can_release": can(request.user, Action.RELEASE_CHILD, school.pk),
+            "can_resolve": services.can_resolve_hold(request.user, school.pk),
+            "hold_waiting": services.HOLD_WAITING,
             **extra,
         }
     )
@@ -264,11 +267,17 @@ def visit_detail(request, visit_id: int):
     instruction), an invitation's QR, or a past visit."""
     visit = selectors.visit_get(actor=request.user, visit_id=visit_id)
     is_gate = can(request.user, Action.REGISTER_VISITOR, visit.school_id)
+    can_resolve = services.can_resolve_hold(request.user, visit.school_id)
     context = {
         "visit": visit,
         "school": visit.school,
         "is_gate": is_gate,
-        "is_hold": visit.screening == Screening.HOLD,
+        # Waiting for the duty leader's decision; once decided, the page is a normal one.
+        "is_hold": services.is_waiting(visit),
+        "can_resolve": can_resolve,
+        "turned_away": visit.hold_resolution == HoldResolution.TURNED_AWAY,
+        # The decision's note may say why: the deciders and the station's police only.
+        "can_read_note": can_resolve or selectors.is_station_police(request.user, visit.school),
         "hold_instruction": services.HOLD_INSTRUCTION,
         "can_cancel": visit.status == VisitStatus.EXPECTED
         and not visit.screening
@@ -279,6 +288,54 @@ def visit_detail(request, visit_id: int):
     if visit.status == VisitStatus.EXPECTED and not visit.screening and visit.invitation_code:
         context["invitation_qr"] = qr_svg(services.invitation_text(visit))
     return render(request, "access/visitors/visit_detail.html", _nav(context))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_hold(request, visit_id: int):
+    """The duty leader's page for a held visitor: the visitor's details, where to check,
+    and the decision (admit / turn away). Never the register's data: the police of the
+    station have it; the school's own blocklist reason only for those who keep the list."""
+    visit = selectors.visit_get(actor=request.user, visit_id=visit_id)
+    if not services.can_resolve_hold(request.user, visit.school_id):
+        raise PermissionDenied
+    values = {"decision": "", "note": ""}
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        values = {key: str(request.POST.get(key, ""))[:2000] for key in values}
+        try:
+            visit = services.visit_hold_resolve(
+                actor=request.user, visit=visit, decision=values["decision"], note=values["note"]
+            )
+        except services.VisitRefused as refused:
+            errors, status = {"general": [str(refused.reason)]}, 409
+        except ValidationError as exc:
+            errors, status = _errors_of(exc), 400
+        else:
+            if visit.hold_resolution == HoldResolution.ADMITTED:
+                messages.success(request, _("%(name)s was admitted.") % {"name": visit.name})
+            else:
+                messages.success(request, _("%(name)s was turned away.") % {"name": visit.name})
+            return redirect("access:visit_hold", visit_id=visit.pk)
+    station = visit.school.police_station
+    return render(
+        request,
+        "access/visitors/hold.html",
+        _nav(
+            {
+                "visit": visit,
+                "school": visit.school,
+                "waiting": services.is_waiting(visit),
+                "station": station,
+                "blocked": services.hold_blocklist_entry(actor=request.user, visit=visit),
+                "values": values,
+                "errors": errors,
+                "max_note": services.MAX_HOLD_NOTE,
+            }
+        ),
+        status=status,
+    )
 
 
 @login_required
@@ -442,6 +499,7 @@ urlpatterns = [
     path("<int:school_id>/blocklist/", blocklist, name="blocklist"),
     path("blocklist/<int:entry_id>/remove/", blocklist_remove, name="blocklist_remove"),
     path("visitors/<int:visit_id>/", visit_detail, name="visit_detail"),
+    path("visitors/<int:visit_id>/hold/", visit_hold, name="visit_hold"),
     path("visitors/<int:visit_id>/badge/", visit_badge, name="visit_badge"),
     path("visitors/<int:visit_id>/check-out/", visit_check_out, name="visit_check_out"),
     path("visitors/<int:visit_id>/cancel/", visit_cancel, name="visit_cancel"),

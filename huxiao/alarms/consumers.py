@@ -434,7 +434,9 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         from huxiao.notify.selectors import inbox_delivery_id
 
         delivery_id = inbox_delivery_id(user=self.user, notification_id=notification_id)
-        return reverse("notify:item", args=[delivery_id]) if delivery_id else reverse("notify:inbox")
+        return (
+            reverse("notify:item", args=[delivery_id]) if delivery_id else reverse("notify:inbox")
+        )
 
     @database_sync_to_async
     def _token_user(self, token: str):

@@ -32,6 +32,21 @@ def navigation_for(user, membership) -> list[dict]:
         items.append(
             {"label": _("School gate"), "url": reverse("access:kiosk_home"), "key": "gate"}
         )
+    # Child pick-up (ADR 0025): the class lists for those who hand over or keep the adults
+    # (teachers have no kiosk); passes for those who issue them (ADR 0024).
+    if visible_school_ids(user, Action.RELEASE_CHILD) or visible_school_ids(
+        user, Action.MANAGE_PICKUP
+    ):
+        items.append(
+            {"label": _("Child pick-up"), "url": reverse("access:pickup_home"), "key": "pickup"}
+        )
+    if visible_school_ids(user, Action.MANAGE_GATE):
+        items.append(
+            {"label": _("Gate passes"), "url": reverse("access:pass_list"), "key": "gate_passes"}
+        )
+        items.append(
+            {"label": _("Gate reports"), "url": reverse("access:report"), "key": "gate_reports"}
+        )
     # Gate posts (护学岗): the people at the gate check in there; coverage and visits for
     # those who answer for them (ADR 0018).
     if visible_school_ids(user, Action.STAFF_POST) or visible_school_ids(

@@ -31,10 +31,7 @@ def inbox_get(*, user, delivery_id: int) -> Delivery:
 def inbox_delivery_id(*, user, notification_id: int) -> int | None:
     """The user's inbox item for a notification (the console links a live alert to it)."""
     return (
-        _inbox_of(user)
-        .filter(notification_id=notification_id)
-        .values_list("pk", flat=True)
-        .first()
+        _inbox_of(user).filter(notification_id=notification_id).values_list("pk", flat=True).first()
     )
 
 

@@ -52,6 +52,8 @@ INBOX_EVENT = "notify.inbox"
 def inbox_group(user_id: int) -> str:
     """The channel group of one user's inbox pushes."""
     return f"user.{user_id}"
+
+
 RETRY_BATCH = 200
 _MAX_DEDUPE_KEY = 255
 

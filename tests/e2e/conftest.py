@@ -69,3 +69,62 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# ----------------------------------------------------------------- WebSockets (ASGI)
+# One daphne per test process, shared by every module that needs live pushes (the alarm
+# console, the gate's silent alerts): a Twisted reactor cannot be started twice in one
+# process, so a second module-level server would fail.
+
+
+@pytest.fixture(scope="session")
+def asgi_port(django_db_setup, django_db_blocker):
+    """daphne serving config.asgi on a free port, in a thread of this process (it shares the
+    in-memory test database and channel layer with the live server), for the whole session.
+    Pages find it through settings.HUXIAO_WS_URL, on the live server's host name so that the
+    session cookie goes with it (cookies ignore the port; ADR 0002)."""
+    import asyncio
+    import threading
+    import time
+
+    from daphne.server import Server  # installs Twisted's asyncio reactor: import first
+    from twisted.internet import reactor
+
+    from config.asgi import application
+
+    server = Server(
+        application=application,
+        endpoints=["tcp:port=0:interface=127.0.0.1"],
+        signal_handlers=False,
+        verbosity=0,
+    )
+    thread = threading.Thread(target=server.run, name="daphne", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.listening_addresses:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("daphne did not start listening")
+        time.sleep(0.05)
+    yield server.listening_addresses[0][1]
+    from channels.db import database_sync_to_async
+    from django.db import connections
+
+    # The consumers' database connection lives in the server's sync thread; close it there,
+    # or the test database (PostgreSQL) cannot be dropped.
+    with django_db_blocker.unblock():
+        closing = asyncio.run_coroutine_threadsafe(
+            database_sync_to_async(connections.close_all)(), reactor._asyncioEventloop
+        )
+        closing.result(timeout=10)
+    reactor.callFromThread(reactor.stop)
+    thread.join(timeout=10)
+
+
+def log_in(page, username: str, password: str) -> None:
+    """Log in through the login page (labels in Chinese) and land on the home page."""
+    base = page.base_url
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{base}/")

@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from channels.db import database_sync_to_async
-from django.db import connections
 
 from huxiao.alarms.models import Alarm
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, _missing_browser, screenshot
@@ -57,40 +53,6 @@ def _playwright_running() -> bool:
     except RuntimeError:
         return False
     return True
-
-
-@pytest.fixture(scope="session")
-def asgi_port(django_db_setup, django_db_blocker):
-    """daphne serving config.asgi on a free port, for the whole session (a Twisted reactor
-    cannot be started twice in one process)."""
-    from daphne.server import Server  # installs Twisted's asyncio reactor: import first
-    from twisted.internet import reactor
-
-    from config.asgi import application
-
-    server = Server(
-        application=application,
-        endpoints=["tcp:port=0:interface=127.0.0.1"],
-        signal_handlers=False,
-        verbosity=0,
-    )
-    thread = threading.Thread(target=server.run, name="daphne", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.listening_addresses:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("daphne did not start listening")
-        time.sleep(0.05)
-    yield server.listening_addresses[0][1]
-    # The consumers' database connection lives in the server's sync thread; close it there,
-    # or the test database (PostgreSQL) cannot be dropped.
-    with django_db_blocker.unblock():
-        closing = asyncio.run_coroutine_threadsafe(
-            database_sync_to_async(connections.close_all)(), reactor._asyncioEventloop
-        )
-        closing.result(timeout=10)
-    reactor.callFromThread(reactor.stop)
-    thread.join(timeout=10)
 
 
 @pytest.fixture

@@ -310,9 +310,9 @@ def test_a_hold_page_is_the_same_for_both_lists_and_tells_nothing(client, gate):
         "badge-qr",
     ):
         assert secret not in register_html
-    # The kiosk lists both as waiting, in the same neutral words.
+    # The kiosk lists both as waiting for the duty leader, in the same neutral words.
     kiosk = client.get(kiosk_url(gate)).content.decode()
-    assert 'data-testid="waiting"' in kiosk and kiosk.count("请稍候，联系值班领导") == 2
+    assert 'data-testid="waiting"' in kiosk and kiosk.count("等待值班领导处理") == 2
     clear = client.post(check_in_url(gate), form(gate)).status_code
     assert clear == 302
 
