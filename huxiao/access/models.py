@@ -174,7 +174,17 @@ class Visit(IdNumberFields, EncryptedPhoto):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    audit_exclude = ("id_number_encrypted", "id_number_hash", "photo_encrypted")
+    # The audit trail outlives the visit (retention purge): no phone number, and no badge
+    # or invitation serial (either rebuilds a valid QR). `badge_expires_at` and
+    # `expected_on` stay as the markers that a badge or an invitation was issued.
+    audit_exclude = (
+        "id_number_encrypted",
+        "id_number_hash",
+        "photo_encrypted",
+        "phone",
+        "badge_code",
+        "invitation_code",
+    )
 
     objects = ScopedQuerySet.as_manager()
 

@@ -9,14 +9,16 @@ with `code` (the RefusalReason) and the message; a PIN lock 429; bad input 400.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from huxiao.access import photos
 from huxiao.access import pickup_selectors as selectors
 from huxiao.access import pickup_services as services
-from huxiao.access.models import GuardianPhoto
+from huxiao.access.models import GuardianPhoto, PickupDelegate
 from huxiao.core.api import DbId, ErrorOut, api
 from huxiao.core.roles import Action
 from huxiao.core.scoping import visible_school_ids
@@ -95,6 +97,14 @@ def _child(child) -> dict:
     }
 
 
+def _school_ref(school_id: int) -> Organization:
+    """The gate's school as the services use it: its id, and its other fields (the name,
+    for an alert) loaded only if a refusal needs them. Its existence and the caller's right
+    to it are already established (device binding or visible_school_ids), so the hot path
+    does not fetch the row a second time."""
+    return Organization.from_db(None, ["id"], [school_id])
+
+
 def _school_for(principal, school_id) -> Organization:
     if getattr(principal, "is_device", False):
         # A gate terminal is bound to one school; another school_id is a field error.
@@ -102,7 +112,7 @@ def _school_for(principal, school_id) -> Organization:
             raise ValidationError({"school_id": [_("Unknown or inaccessible record.")]})
         if Action.RELEASE_CHILD not in principal.actions:
             raise PermissionDenied(_("Your role does not allow this action."))
-        return Organization.objects.get(pk=principal.school_id)
+        return _school_ref(principal.school_id)
     ids = visible_school_ids(principal, Action.RELEASE_CHILD)
     if not ids:
         raise PermissionDenied(_("Your role does not allow this action."))
@@ -112,7 +122,7 @@ def _school_for(principal, school_id) -> Organization:
         school_id = next(iter(ids))
     if school_id not in ids:
         raise ValidationError({"school_id": [_("Unknown or inaccessible record.")]})
-    return Organization.objects.get(pk=school_id)
+    return _school_ref(school_id)
 
 
 def _refused(request, refused: services.PickupRefused):
@@ -148,24 +158,14 @@ def pickup_lookup(request, payload: LookupIn):
     except services.PinLocked as locked:
         return _locked(request, locked)
     code = match.code
-    if code.delegate_id:
-        has_photo = code.delegate.has_photo
-        photo_url = (
-            reverse("access:pickup_photo", args=["delegate", code.delegate_id])
-            if has_photo
-            else None
+    has_photo = match.has_photo
+    photo_url = None
+    if has_photo:
+        # Served by the API (token or session), like the lookup itself.
+        kind, pk = (
+            ("delegate", code.delegate_id) if code.delegate_id else ("guardian", code.guardian_id)
         )
-    else:
-        has_photo = (
-            GuardianPhoto.objects.filter(guardian_id=code.guardian_id)
-            .exclude(photo_encrypted="")
-            .exists()
-        )
-        photo_url = (
-            reverse("access:pickup_photo", args=["guardian", code.guardian_id])
-            if has_photo
-            else None
-        )
+        photo_url = reverse("api:pickup_adult_photo", args=[kind, pk])
     return {
         "child": _child(match.child),
         "adult": {
@@ -205,6 +205,41 @@ def pickup_release(request, payload: ReleaseIn):
             "method": release.method,
         },
     )
+
+
+@router.get(
+    "/pickup/photos/{kind}/{adult_id}",
+    response={200: None, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    url_name="pickup_adult_photo",
+)
+def pickup_adult_photo(request, kind: str, adult_id: DbId):
+    """The photo of a pick-up adult (`guardian` or `delegate`), for the gate device's
+    confirm screen: RELEASE_CHILD at the adult's school, as the lookup; `no-store`. Another
+    school's adult, or one without a photo, is 404."""
+    principal = request.auth
+    if getattr(principal, "is_device", False):
+        if Action.RELEASE_CHILD not in principal.actions:
+            raise PermissionDenied(_("Your role does not allow this action."))
+        school_ids = {principal.school_id}
+    else:
+        school_ids = visible_school_ids(principal, Action.RELEASE_CHILD)
+        if not school_ids:
+            raise PermissionDenied(_("Your role does not allow this action."))
+    if kind == "guardian":
+        record = GuardianPhoto.objects.filter(
+            guardian_id=adult_id, guardian__child__school_id__in=school_ids
+        ).first()
+    elif kind == "delegate":
+        record = PickupDelegate.objects.filter(pk=adult_id, school_id__in=school_ids).first()
+    else:
+        raise Http404
+    opened = photos.open_photo(record) if record is not None else None
+    if opened is None:
+        raise Http404
+    data, content_type = opened
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get(

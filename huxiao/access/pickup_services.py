@@ -10,7 +10,10 @@ Rules kept here and nowhere else:
   school, and happens once a day (`release_once_a_day` is the backstop for two guards);
 - every refused attempt (except input that is not a code at all) is logged as a
   `PickupRefusal` and alerts the class teacher and the duty leader(s);
-- wrong PINs are counted per school and per user/device; too many lock PIN entry.
+- a delegate holds only the right of the guardian who named them: when that guardian loses
+  it (or leaves the child), the delegate's code is refused at the gate from then on;
+- wrong PINs are counted (atomically, in the cache) per user/device at a school and per
+  school; too many lock PIN entry there.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -54,10 +58,20 @@ ROTATING_STEP_SECONDS = 60
 ROTATING_TOLERANCE_STEPS = 1
 CARD_VALID_DAYS = 3 * 365
 CONFIRM_MAX_AGE_SECONDS = 180
-GUARDIAN_LINK_MAX_AGE_SECONDS = 400 * 24 * 3600
+# The adult's page link travels by SMS and stays in the notification log: one school
+# term (about 20 weeks) and a margin, then staff re-issue. A delegate's link dies with
+# their day (code_from_link).
+GUARDIAN_LINK_MAX_AGE_SECONDS = 200 * 24 * 3600
 PIN_MAX_FAILURES = 5
 PIN_FAILURE_WINDOW = dt.timedelta(minutes=10)
 PIN_LOCK = dt.timedelta(minutes=10)
+# Guesses spread over several devices defeat the per-device limit: the school's gate as a
+# whole locks PIN entry after this many wrong PINs in a window (QR codes still work).
+SCHOOL_PIN_MAX_FAILURES = 30
+# Delegates: live ones per child and day, and names a guardian's page may add per day
+# (each one sends an SMS to a number of the guardian's choosing).
+DELEGATES_PER_CHILD_PER_DAY = 2
+DELEGATE_ADDS_PER_GUARDIAN_PER_DAY = 5
 _CONFIRM_SALT = "huxiao.access.pickup.confirm"
 _LINK_SALT = "huxiao.access.pickup.guardian-link"
 _PIN_RE = re.compile(r"[0-9]{6}")
@@ -109,6 +123,7 @@ class PickupMatch:
     is_delegate: bool
     method: str
     token: str
+    has_photo: bool = False
 
 
 def local_now(now: dt.datetime | None = None) -> dt.datetime:
@@ -193,6 +208,8 @@ def code_from_link(token: str) -> PickupCode | None:
         .filter(pk=code_id, revoked_at__isnull=True)
         .first()
     )
+    if code is not None and code.delegate_id and code.delegate.on_date < local_now().date():
+        return None  # a delegate's page is for their day only
     return code
 
 
@@ -278,13 +295,13 @@ def _issue(*, actor, school, guardian=None, delegate=None, now=None) -> IssuedCo
     audit_create(actor=actor, obj=code)
     link_path = reverse("access:pickup_guardian", args=[guardian_link_token(code)])
     child = guardian.child if guardian else delegate.child
+    # Never the PIN: the text stays in the notification log. The PIN is shown once to
+    # staff, who print it on the card; the link opens the adult's rotating QR code.
     text = _(
-        "%(school)s: pick-up code for %(child)s. PIN %(pin)s. Show the QR code at the gate: "
-        "%(link)s"
+        "%(school)s: your pick-up code page for %(child)s. Show its QR code at the gate: %(link)s"
     ) % {
         "school": school.name,
         "child": child.name,
-        "pin": pin,
         "link": _absolute(link_path),
     }
     sms_queued = _sms_adult(
@@ -406,7 +423,31 @@ def delegate_add(
             )
             % {"time": cutoff.strftime("%H:%M")},
         )
+    if named_by is not None:
+        # Each name sends an SMS to a number the guardian chooses: a page that leaks (or a
+        # guardian who loops) must not become an SMS cannon.
+        key = f"pickup:delegate-adds:{named_by.pk}:{moment.date().isoformat()}"
+        if _count(key, timeout=24 * 3600) > DELEGATE_ADDS_PER_GUARDIAN_PER_DAY:
+            raise ValidationError(
+                _(
+                    "Too many delegates were named from this page today. Please call the "
+                    "class teacher."
+                )
+            )
     with transaction.atomic():
+        # The child's row serialises two namings at once, so the cap below holds.
+        list(type(child).objects.select_for_update().filter(pk=child.pk).values_list("pk"))
+        live = PickupDelegate.objects.filter(
+            child=child, on_date=moment.date(), cancelled_at__isnull=True
+        ).count()
+        if live >= DELEGATES_PER_CHILD_PER_DAY:
+            raise ValidationError(
+                _(
+                    "%(child)s already has %(count)s delegates for today. Cancel one before "
+                    "naming another."
+                )
+                % {"child": child.name, "count": live}
+            )
         delegate = PickupDelegate(
             school=school,
             child=child,
@@ -462,30 +503,94 @@ def delegate_cancel(*, actor, delegate: PickupDelegate, cancelled_by=None, now=N
 # ---------------------------------------------------------------- at the gate
 
 
+def _count(key: str, *, timeout: int) -> int:
+    """Add one to a cache counter and return the new value, atomically (LocMem and Redis
+    both increment under their own lock): concurrent requests cannot lose a count."""
+    for _attempt in range(3):
+        cache.add(key, 0, timeout)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr: start again
+            continue
+    return 1
+
+
+def _who(actor) -> str:
+    return f"d{actor.device_id}" if getattr(actor, "is_device", False) else f"u{actor.pk}"
+
+
 def _fail_key(school_id, actor) -> str:
-    who = f"d{actor.device_id}" if getattr(actor, "is_device", False) else f"u{actor.pk}"
-    return f"pickup:pin-fail:{school_id}:{who}"
+    return f"pickup:pin-fail:{school_id}:{_who(actor)}"
+
+
+def _school_fail_key(school_id) -> str:
+    return f"pickup:pin-fail:{school_id}:school"
 
 
 def pin_lock_until(*, actor, school, now=None) -> dt.datetime | None:
+    """When PIN entry is locked for this user/device at the school, or for the whole
+    school's gate, the end of the lock."""
     now = now or timezone.now()
-    until = cache.get(_fail_key(school.pk, actor) + ":lock")
-    if until is not None and until > now:
-        return until
-    return None
+    own, whole = _fail_key(school.pk, actor) + ":lock", _school_fail_key(school.pk) + ":lock"
+    locks = cache.get_many([own, whole])
+    ends = [until for until in locks.values() if until is not None and until > now]
+    return max(ends) if ends else None
 
 
-def _pin_failed(*, actor, school, now) -> dt.datetime | None:
-    """Count a wrong PIN; the lock's end when this one reached the limit."""
-    key = _fail_key(school.pk, actor)
-    recent = [t for t in cache.get(key, []) if t > now - PIN_FAILURE_WINDOW] + [now]
-    cache.set(key, recent, int(PIN_FAILURE_WINDOW.total_seconds()) + 60)
-    if len(recent) >= PIN_MAX_FAILURES:
-        until = now + PIN_LOCK
-        cache.set(key + ":lock", until, int(PIN_LOCK.total_seconds()) + 60)
-        cache.delete(key)
-        return until
-    return None
+def _window_count(key: str, now: dt.datetime) -> float:
+    """Count one failure in `key` over a sliding window of PIN_FAILURE_WINDOW: the current
+    fixed window's count (atomic) plus the previous window's, weighted by how much of it
+    still lies within the last PIN_FAILURE_WINDOW. The windows follow `now`, so tests run
+    on a controllable clock."""
+    width = int(PIN_FAILURE_WINDOW.total_seconds())
+    moment = now.timestamp()
+    bucket = int(moment) // width
+    current = _count(f"{key}:{bucket}", timeout=2 * width + 60)
+    previous = cache.get(f"{key}:{bucket - 1}") or 0
+    elapsed = (moment - bucket * width) / width
+    return current + previous * (1 - elapsed)
+
+
+@dataclasses.dataclass
+class PinFailure:
+    """A counted wrong PIN: the lock's end if this one locked PIN entry (`until`), and
+    whether this call is the one that set the lock (only it alerts)."""
+
+    until: dt.datetime | None = None
+    newly_locked: bool = False
+    school_wide: bool = False
+
+
+def _lock(key: str, now: dt.datetime) -> tuple[dt.datetime, bool]:
+    until = now + PIN_LOCK
+    lock_key, timeout = key + ":lock", int(PIN_LOCK.total_seconds()) + 60
+    # add: of concurrent requests reaching the limit, one sets the lock (and alerts).
+    if not cache.add(lock_key, until, timeout):
+        current = cache.get(lock_key)
+        if current is not None and current > now:
+            return current, False
+        # A lock that has just run out (its key outlives it by a minute): lock again.
+        cache.set(lock_key, until, timeout)
+    # The lock starts a fresh count: failures before it do not count after it.
+    bucket = int(now.timestamp()) // int(PIN_FAILURE_WINDOW.total_seconds())
+    cache.delete_many([f"{key}:{bucket}", f"{key}:{bucket - 1}"])
+    return until, True
+
+
+def _pin_failed(*, actor, school, now) -> PinFailure:
+    """Count a wrong PIN for the user/device at the school and for the school; lock PIN
+    entry when a limit is reached."""
+    own = _fail_key(school.pk, actor)
+    whole = _school_fail_key(school.pk)
+    own_count = _window_count(own, now)
+    school_count = _window_count(whole, now)
+    if school_count >= SCHOOL_PIN_MAX_FAILURES:
+        until, newly = _lock(whole, now)
+        return PinFailure(until=until, newly_locked=newly, school_wide=True)
+    if own_count >= PIN_MAX_FAILURES:
+        until, newly = _lock(own, now)
+        return PinFailure(until=until, newly_locked=newly)
+    return PinFailure()
 
 
 def _alert_targets(school, child=None) -> list:
@@ -505,7 +610,9 @@ def _alert_targets(school, child=None) -> list:
     return users
 
 
-def _refuse(*, actor, school, reason, child=None, code=None, now, message=None, alert=True):
+def _refuse(
+    *, actor, school, reason, child=None, code=None, now, message=None, alert=True, alert_body=None
+):
     """Log the refusal and alert the class teacher and duty leader; returns the exception
     for the caller to raise (the log must survive the refusal: no surrounding atomic)."""
     from huxiao.notify.services import notify_send
@@ -522,7 +629,7 @@ def _refuse(*, actor, school, reason, child=None, code=None, now, message=None, 
     if alert:
         label = RefusalReason(reason).label
         title = _("Pick-up refused: %(reason)s") % {"reason": label}
-        body = _("%(school)s gate, %(time)s: %(reason)s (%(child)s).") % {
+        body = alert_body or _("%(school)s gate, %(time)s: %(reason)s (%(child)s).") % {
             "school": school.name,
             "time": local_now(now).strftime("%H:%M"),
             "reason": label,
@@ -540,11 +647,78 @@ def _refuse(*, actor, school, reason, child=None, code=None, now, message=None, 
     return PickupRefused(reason, message)
 
 
-def _authorise(*, actor, school, code: PickupCode, now) -> None:
-    """Raise a logged refusal unless `code` lets its adult take its child today."""
+@dataclasses.dataclass(frozen=True)
+class Confirmation:
+    """What a confirmation token carries besides the code: who took it, how, and when."""
+
+    who: str
+    method: str
+    issued_at: float
+
+
+def _namer_still_entitled(code: PickupCode, child) -> bool:
+    """A delegate holds the right of the guardian who named them, checked now (whatever
+    changed the guardian since: the roster page, an import, the admin). A delegate named by
+    staff has no namer; one whose namer's row is gone (named_by nulled, no staff recorded)
+    has lost the right it came from."""
+    delegate = code.delegate
+    if delegate.named_by_id is None:
+        return delegate.added_by_id is not None
+    from huxiao.people.models import Guardian
+
+    namer = (
+        Guardian.objects.filter(pk=delegate.named_by_id)
+        .order_by()
+        .values_list("can_pick_up", "child_id")
+        .first()
+    )
+    return namer is not None and namer[0] and namer[1] == child.pk
+
+
+def _replayed_confirmation(*, actor, code, child, today, confirmation) -> bool:
+    """True when today's release of the child is the one this same confirmation made (a
+    double tap on "release"): refused, but not a security event."""
+    if confirmation is None:
+        return False
+    release = (
+        Release.objects.filter(child=child, on_date=today)
+        .order_by()
+        .only(
+            "released_at",
+            "released_by_id",
+            "released_by_label",
+            "guardian_id",
+            "delegate_id",
+            "method",
+        )
+        .first()
+    )
+    if release is None:
+        return False
+    if getattr(actor, "is_device", False):
+        same_actor = release.released_by_id is None and release.released_by_label == actor_label(
+            actor
+        )
+    else:
+        same_actor = release.released_by_id == actor.pk
+    return (
+        same_actor
+        and release.method == confirmation.method
+        and release.guardian_id == code.guardian_id
+        and release.delegate_id == code.delegate_id
+        and release.released_at.timestamp() >= confirmation.issued_at
+    )
+
+
+def _authorise(*, actor, school, code: PickupCode, now, confirmation=None) -> None:
+    """Raise a logged refusal unless `code` lets its adult take its child today.
+
+    `code` comes from `_codes_qs()`, which annotates whether the child left today."""
     child = _adult_child(code)
     today = local_now(now).date()
     reason = None
+    alert = True
+    message = None
     if code.delegate_id and code.delegate.cancelled_at is not None:
         # Cancelling revokes the code too; the guard is told what matters: not authorised.
         reason = RefusalReason.NOT_AUTHORISED
@@ -554,28 +728,137 @@ def _authorise(*, actor, school, code: PickupCode, now) -> None:
         code.guardian_id
         and not code.guardian.can_pick_up
         or code.delegate_id
-        and (code.delegate.on_date != today or code.delegate.cancelled_at is not None)
+        and (code.delegate.on_date != today or not _namer_still_entitled(code, child))
         or not child.is_active
         or child.school_id != school.pk
     ):
         reason = RefusalReason.NOT_AUTHORISED
-    elif Release.objects.filter(child=child, on_date=today).exists():
+    elif _released_today(code, today):
         reason = RefusalReason.ALREADY_RELEASED
+        if _replayed_confirmation(
+            actor=actor, code=code, child=child, today=today, confirmation=confirmation
+        ):
+            # A second tap on the same confirmation: still refused, nobody paged.
+            alert = False
+            message = _("This child has just been released with this confirmation.")
     if reason is not None:
-        raise _refuse(actor=actor, school=school, reason=reason, child=child, code=code, now=now)
+        raise _refuse(
+            actor=actor,
+            school=school,
+            reason=reason,
+            child=child,
+            code=code,
+            now=now,
+            alert=alert,
+            message=message,
+        )
 
 
-def _codes_qs():
-    return PickupCode.objects.select_related(
-        "school",
-        "guardian",
-        "guardian__child",
-        "guardian__child__school_class",
-        "guardian__child__school_class__head_teacher",
-        "delegate",
-        "delegate__child",
-        "delegate__child__school_class",
-        "delegate__child__school_class__head_teacher",
+def _released_today(code: PickupCode, today: dt.date) -> bool:
+    flag = getattr(code, "released_on_day", None)
+    if flag is not None and getattr(code, "released_checked_for", None) == today:
+        return bool(flag)
+    return Release.objects.filter(child=_adult_child(code), on_date=today).exists()
+
+
+# What the gate reads of a code, its adult, the child and the class: the head teacher is
+# fetched on a refusal only; photos and ID numbers are never loaded here.
+_GATE_FIELDS = (
+    "id",
+    "school_id",
+    "guardian_id",
+    "delegate_id",
+    "card_serial",
+    "secret_encrypted",
+    "issued_at",
+    "revoked_at",
+    "guardian__id",
+    "guardian__child_id",
+    "guardian__name",
+    "guardian__relationship",
+    "guardian__can_pick_up",
+    "delegate__id",
+    "delegate__school_id",
+    "delegate__child_id",
+    "delegate__name",
+    "delegate__relationship",
+    "delegate__on_date",
+    "delegate__named_by_id",
+    "delegate__added_by_id",
+    "delegate__cancelled_at",
+    "delegate__photo_content_type",
+)
+_CHILD_FIELDS = ("id", "name", "school_id", "school_class_id", "is_active")
+_CLASS_FIELDS = ("id", "name", "school_id", "head_teacher_id")
+
+
+_codes_qs_templates: dict = {}
+
+
+def _codes_qs(today: dt.date | None = None):
+    """Codes as the gate reads them: one query, no default ordering (every lookup is by a
+    unique or near-unique key), and, with `today`, whether the child already left today
+    and whether the adult has a photo (annotations: no further queries).
+
+    Building this queryset costs more CPU than running it, so it is built once per day and
+    process and used as a template (filter() clones it; it is never evaluated itself)."""
+    template = _codes_qs_templates.get(today)
+    if template is None:
+        template = _build_codes_qs(today)
+        if len(_codes_qs_templates) > 4:
+            _codes_qs_templates.clear()
+        _codes_qs_templates[today] = template
+    return template.all()
+
+
+def _build_codes_qs(today: dt.date | None):
+    fields = list(_GATE_FIELDS)
+    for adult in ("guardian", "delegate"):
+        fields += [f"{adult}__child__{f}" for f in _CHILD_FIELDS]
+        fields += [f"{adult}__child__school_class__{f}" for f in _CLASS_FIELDS]
+    qs = (
+        PickupCode.objects.select_related(
+            "guardian",
+            "guardian__child",
+            "guardian__child__school_class",
+            "delegate",
+            "delegate__child",
+            "delegate__child__school_class",
+        )
+        .only(*fields)
+        .order_by()
+    )
+    if today is not None:
+        released = Release.objects.filter(on_date=today).order_by()
+        qs = qs.annotate(
+            released_on_day=Exists(released.filter(child_id=OuterRef("guardian__child_id")))
+            | Exists(released.filter(child_id=OuterRef("delegate__child_id"))),
+            guardian_has_photo=Exists(
+                GuardianPhoto.objects.filter(guardian_id=OuterRef("guardian_id"))
+                .exclude(photo_encrypted="")
+                .order_by()
+            ),
+        )
+    return qs
+
+
+def _one(qs, today: dt.date | None = None) -> PickupCode | None:
+    code = next(iter(qs[:1]), None)
+    if code is not None and today is not None:
+        code.released_checked_for = today
+    return code
+
+
+def adult_has_photo(code: PickupCode) -> bool:
+    if code.delegate_id:
+        return bool(code.delegate.photo_content_type)
+    flag = getattr(code, "guardian_has_photo", None)
+    if flag is not None:
+        return bool(flag)
+    return (
+        GuardianPhoto.objects.filter(guardian_id=code.guardian_id)
+        .exclude(photo_encrypted="")
+        .exists()
     )
 
 
@@ -584,28 +867,48 @@ def _find_by_pin(*, actor, school, pin: str, now) -> PickupCode:
     if until is not None:
         raise PinLocked(until)
     hashed = pin_hash(school.pk, pin)
-    code = _codes_qs().filter(school=school, pin_hash=hashed, revoked_at__isnull=True).first()
+    today = local_now(now).date()
+    code = _one(
+        _codes_qs(today).filter(school=school, pin_hash=hashed, revoked_at__isnull=True), today
+    )
     if code is None:
         # A delegate cancelled today keeps being recognised by their PIN, so the gate says
         # "not authorised" (and alerts) rather than "wrong PIN" (a revoked PIN is freed
         # for reuse: a live code with the same PIN wins, above).
-        code = (
-            _codes_qs()
+        code = _one(
+            _codes_qs(today)
             .filter(
                 school=school,
                 pin_hash=hashed,
                 delegate__cancelled_at__isnull=False,
-                delegate__on_date=local_now(now).date(),
+                delegate__on_date=today,
             )
-            .order_by("-delegate__cancelled_at")
-            .first()
+            .order_by("-delegate__cancelled_at"),
+            today,
         )
     if code is None:
-        until = _pin_failed(actor=actor, school=school, now=now)
-        if until is not None:
-            # Only the lock alerts: single typos must not page the duty leader.
-            _refuse(actor=actor, school=school, reason=RefusalReason.UNKNOWN, now=now)
-            raise PinLocked(until)
+        failure = _pin_failed(actor=actor, school=school, now=now)
+        if failure.until is not None:
+            # Only the lock alerts, once: single typos must not page the duty leader.
+            _refuse(
+                actor=actor,
+                school=school,
+                reason=RefusalReason.UNKNOWN,
+                now=now,
+                alert=failure.newly_locked,
+                alert_body=_(
+                    "%(school)s gate, %(time)s: too many wrong PINs at the school; PIN entry "
+                    "is locked there until %(until)s (QR codes still work)."
+                )
+                % {
+                    "school": school.name,
+                    "time": local_now(now).strftime("%H:%M"),
+                    "until": local_now(failure.until).strftime("%H:%M"),
+                }
+                if failure.school_wide
+                else None,
+            )
+            raise PinLocked(failure.until)
         raise PickupRefused(
             RefusalReason.UNKNOWN, _("Wrong PIN. Check the six digits and try again.")
         )
@@ -620,13 +923,14 @@ def _find_by_qr(*, actor, school, text: str, now) -> PickupCode:
     if parsed.kind not in (codes.PICKUP_CARD, codes.PICKUP_ROTATING):
         raise ValidationError({"code": [_("This is not a pick-up code.")]})
     code = None
+    today = local_now(now).date()
     try:
         if parsed.kind == codes.PICKUP_CARD:
             # The expiry is checked once the code is known, so the alert can name the child.
             codes.verify(
                 text, kinds={codes.PICKUP_CARD}, school_id=school.pk, now=now, expires=False
             )
-            code = _codes_qs().filter(card_serial=parsed.ident, school=school).first()
+            code = _one(_codes_qs(today).filter(card_serial=parsed.ident, school=school), today)
             if code is None:
                 raise codes.CodeRefused(RefusalReason.UNKNOWN)
             # A delegate's card of another day is "not authorised" (see _authorise).
@@ -635,7 +939,7 @@ def _find_by_qr(*, actor, school, text: str, now) -> PickupCode:
             return code
         # Rotating: the key is the code's own secret, so find the code first (any school:
         # a genuine code of another school must say so, a forged one must not).
-        candidate = _codes_qs().filter(card_serial=parsed.ident).first()
+        candidate = _one(_codes_qs(today).filter(card_serial=parsed.ident), today)
         if candidate is None:
             raise codes.CodeRefused(RefusalReason.FORGED)
         codes.verify(
@@ -677,9 +981,11 @@ def _classify(text) -> tuple[str, str]:
     return "qr", raw
 
 
-def _confirm_token(*, actor, school, code, method) -> str:
-    who = f"d{actor.device_id}" if getattr(actor, "is_device", False) else f"u{actor.pk}"
-    return signing.dumps({"c": code.pk, "s": school.pk, "m": method, "w": who}, salt=_CONFIRM_SALT)
+def _confirm_token(*, actor, school, code, method, now) -> str:
+    return signing.dumps(
+        {"c": code.pk, "s": school.pk, "m": method, "w": _who(actor), "t": int(now.timestamp())},
+        salt=_CONFIRM_SALT,
+    )
 
 
 def pickup_lookup(*, actor, school, text, now=None) -> PickupMatch:
@@ -707,35 +1013,40 @@ def pickup_lookup(*, actor, school, text, now=None) -> PickupMatch:
         ),
         is_delegate=bool(code.delegate_id),
         method=method,
-        token=_confirm_token(actor=actor, school=school, code=code, method=method),
+        token=_confirm_token(actor=actor, school=school, code=code, method=method, now=now),
+        has_photo=adult_has_photo(code),
     )
 
 
-def confirm_code(*, actor, school, token) -> tuple[PickupCode, str]:
-    """The code and method behind a confirmation token issued to this actor at this school."""
-    who = f"d{actor.device_id}" if getattr(actor, "is_device", False) else f"u{actor.pk}"
+def confirm_code(*, actor, school, token, now=None) -> tuple[PickupCode, Confirmation]:
+    """The code behind a confirmation token issued to this actor at this school, and what
+    the token says (who, how, when)."""
+    who = _who(actor)
     try:
         data = signing.loads(
             str(token or "")[:500], salt=_CONFIRM_SALT, max_age=CONFIRM_MAX_AGE_SECONDS
         )
         valid = data["s"] == school.pk and data["w"] == who
         code_id, method = int(data["c"]), data["m"]
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        issued_at = float(data.get("t", 0))
+    except (signing.BadSignature, KeyError, TypeError, ValueError, AttributeError):
         valid = False
     if not valid or method not in ReleaseMethod.values:
         raise ValidationError({"token": [_("This confirmation has expired. Scan the code again.")]})
-    code = _codes_qs().filter(pk=code_id, school=school).first()
+    today = local_now(now).date()
+    code = _one(_codes_qs(today).filter(pk=code_id, school=school), today)
     if code is None:
         raise ValidationError({"token": [_("This confirmation has expired. Scan the code again.")]})
-    return code, method
+    return code, Confirmation(who=who, method=method, issued_at=issued_at)
 
 
 def pickup_release(*, actor, school, token, now=None) -> Release:
     """Confirm the hand-over looked up by `pickup_lookup`: one Release per child and day."""
     require(actor, Action.RELEASE_CHILD, school.pk)
     now = now or timezone.now()
-    code, method = confirm_code(actor=actor, school=school, token=token)
-    _authorise(actor=actor, school=school, code=code, now=now)
+    code, confirmation = confirm_code(actor=actor, school=school, token=token, now=now)
+    method = confirmation.method
+    _authorise(actor=actor, school=school, code=code, now=now, confirmation=confirmation)
     child = _adult_child(code)
     adult = code.guardian or code.delegate
     try:

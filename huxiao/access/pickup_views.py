@@ -348,18 +348,8 @@ def pickup_scan(request):
             "school": school,
             "match": match,
             "initials": selectors.initials(match.child.name),
-            "adult_has_photo": _adult_has_photo(match.code),
+            "adult_has_photo": match.has_photo,
         },
-    )
-
-
-def _adult_has_photo(code) -> bool:
-    if code.delegate_id:
-        return code.delegate.has_photo
-    return (
-        GuardianPhoto.objects.filter(guardian_id=code.guardian_id)
-        .exclude(photo_encrypted="")
-        .exists()
     )
 
 
@@ -401,13 +391,13 @@ def pickup_guardian(request, token: str):
     child = code.guardian.child if code.guardian_id else code.delegate.child
     form = DelegateForm(request.POST or None, request.FILES or None) if code.guardian_id else None
     status = 200
-    done = None
+    done = issued = None
     if request.method == "POST":
         if form is None:
             raise Http404
         if form.is_valid():
             try:
-                done, _issued = services.delegate_add(
+                done, issued = services.delegate_add(
                     actor=None,
                     named_by=code.guardian,
                     child=child,
@@ -429,7 +419,14 @@ def pickup_guardian(request, token: str):
                 status = 403
         else:
             status = 400
-    return _guardian_page(request, code, token, form=form, done=done, status=status)
+    extra = {}
+    if issued is not None and not issued.sms_queued:
+        # No SMS reaches the delegate: the guardian forwards the link to their code page.
+        delegate_link = request.build_absolute_uri(issued.link_path)
+        extra = {"delegate_link": delegate_link, "delegate_link_qr": qr_svg(delegate_link, 5)}
+    return _guardian_page(
+        request, code, token, form=form, done=done, issued=issued, status=status, **extra
+    )
 
 
 def _guardian_page(request, code, token, *, form=None, done=None, status=200, **extra):

@@ -127,10 +127,13 @@ def check_in_payload(visit) -> dict:
     }
 
 
-def visit_payload(visit) -> dict:
+def visit_payload(visit, *, with_screening: bool = True) -> dict:
+    """`with_screening=False` (an inviter who is not the gate): the status only — no
+    screening, no decision on a hold, no arrival time of a visit that is not inside."""
     invitation = None
     if visit.invitation_code and visit.status == VisitStatus.EXPECTED and not visit.screening:
         invitation = services.invitation_text(visit)
+    arrived = visit.status in (VisitStatus.INSIDE, VisitStatus.LEFT)
     return {
         "id": visit.pk,
         "school_id": visit.school_id,
@@ -143,14 +146,14 @@ def visit_payload(visit) -> dict:
         "host": {"id": visit.host.pk, "name": visit.host.name} if visit.host else None,
         "items": visit.items,
         "status": visit.status,
-        "screening": visit.screening,
+        "screening": visit.screening if with_screening else "",
         "expected_on": _iso(visit.expected_on),
-        "checked_in_at": _iso(visit.checked_in_at),
+        "checked_in_at": _iso(visit.checked_in_at) if with_screening or arrived else None,
         "checked_out_at": _iso(visit.checked_out_at),
         "badge": badge_payload(visit) if visit.status == VisitStatus.INSIDE else None,
         "invitation": invitation,
         "overstay_flagged_at": _iso(visit.overstay_flagged_at),
-        "hold_resolution": visit.hold_resolution,
+        "hold_resolution": visit.hold_resolution if with_screening else "",
     }
 
 
@@ -264,7 +267,11 @@ def visitor_list(
 
 @router.get("/visitors/{visit_id}", response={200: VisitOut, 404: ErrorOut})
 def visitor_get(request, visit_id: DbId):
-    return Status(200, visit_payload(_gate_visit(request.auth, visit_id)))
+    visit = _gate_visit(request.auth, visit_id)
+    return Status(
+        200,
+        visit_payload(visit, with_screening=selectors.can_read_screening(request.auth, visit)),
+    )
 
 
 @router.post(

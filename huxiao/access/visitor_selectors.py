@@ -12,7 +12,7 @@ from huxiao.access.choices import HoldResolution, Screening, VisitStatus
 from huxiao.access.models import BlockedVisitor, Visit
 from huxiao.access.visitor_services import local_now
 from huxiao.core.roles import SCHOOL_KINDS, Action
-from huxiao.core.scoping import can, visible_school_ids
+from huxiao.core.scoping import can, memberships_of, visible_school_ids
 from huxiao.orgs.models import Organization
 
 MAX_ID = 2**63 - 1
@@ -31,7 +31,14 @@ def gate_school(*, actor, school_id: int, action: str = Action.REGISTER_VISITOR)
         raise PermissionDenied
     if school_id > MAX_ID:
         raise Http404
-    school = Organization.objects.filter(pk=school_id, kind__in=SCHOOL_KINDS).first()
+    # With its gate rules in the same query (a check-in needs the closing time); no
+    # ordering: at most one row.
+    found = list(
+        Organization.objects.filter(pk=school_id, kind__in=SCHOOL_KINDS)
+        .select_related("gate_settings")
+        .order_by()[:1]
+    )
+    school = found[0] if found else None
     if school is None or not (can(actor, Action.VIEW, school.pk) or can(actor, action, school.pk)):
         raise Http404
     if not can(actor, action, school.pk):
@@ -109,8 +116,9 @@ def _police_of(actor, school) -> bool:
 
 
 def visit_get(*, actor, visit_id: int) -> Visit:
-    """A visit for its page: the school's gate, the staff member who invited it, or the
-    police of the school's station (their alert links here). Anyone else: 404."""
+    """A visit for its page: the school's gate, the staff member who invited it while
+    they still belong to the school, or the police of the school's station (their alert
+    links here). Anyone else: 404."""
     if visit_id > MAX_ID:
         raise Http404
     visit = Visit.objects.select_related("school", "host").filter(pk=visit_id).first()
@@ -118,12 +126,29 @@ def visit_get(*, actor, visit_id: int) -> Visit:
         raise Http404
     if can(actor, Action.REGISTER_VISITOR, visit.school_id):
         return visit
-    user_pk = getattr(actor, "pk", None)
-    if user_pk is not None and visit.invited_by_id == user_pk:
+    if is_inviter(actor, visit):
         return visit
-    if user_pk is not None and _police_of(actor, visit.school):
+    if getattr(actor, "pk", None) is not None and _police_of(actor, visit.school):
         return visit
     raise Http404
+
+
+def is_inviter(actor, visit: Visit) -> bool:
+    """The user who invited the visit, with an active membership at its school still (a
+    teacher who left keeps no window on the school's visitors)."""
+    user_pk = getattr(actor, "pk", None)
+    if user_pk is None or visit.invited_by_id != user_pk:
+        return False
+    return any(m.organization_id == visit.school_id for m in memberships_of(actor))
+
+
+def can_read_screening(actor, visit: Visit) -> bool:
+    """Whether the reader may see the screening outcome and the decision on a hold: the
+    school's gate and the station's police. An inviter who is neither reads the status only
+    (a host must not learn that their visitor was held)."""
+    if can(actor, Action.REGISTER_VISITOR, visit.school_id):
+        return True
+    return getattr(actor, "pk", None) is not None and _police_of(actor, visit.school)
 
 
 def blocklist(*, school):

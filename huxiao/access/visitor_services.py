@@ -22,8 +22,10 @@ import logging
 import re
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
@@ -61,6 +63,19 @@ HOLD_WAITING = _("Waiting for the duty leader")
 # guard: the guard must never learn why a visitor was held (ADR 0023, addendum).
 HOLD_RESOLVER_ROLES = frozenset({Role.DUTY_LEADER, Role.PRINCIPAL, Role.SECURITY_OFFICER})
 HOLD_DETAILS_EVENT = "access.visit_hold_details"
+# A screener whose check-ins end in a hold more than HOLD_BURST_LIMIT times within
+# HOLD_BURST_SECONDS may be probing the register with made-up ID numbers (ADR 0023,
+# addendum on probing): their check-ins pause for HOLD_BURST_SECONDS and the station is told.
+HOLD_BURST_LIMIT = 5
+HOLD_BURST_SECONDS = 600
+SCREENING_UNUSUAL_EVENT = "access.screening_unusual"
+SCREENING_PAUSED = _(
+    "Too many of your check-ins were held in a short time: check-ins are paused for you. "
+    "Please contact the police station."
+)
+# Notifications about gate records (their bodies name visitors, adults and children) go
+# with the records at the end of the retention period.
+GATE_EVENT_PREFIXES = ("access.", "pickup.")
 MAX_HOLD_NOTE = 500
 VISIT_CHANGED = "access.visit_changed"
 MAX_INVITE_DAYS_AHEAD = 30
@@ -101,8 +116,20 @@ def end_of_day(day: dt.date) -> dt.datetime:
 def badge_expiry(school, now: dt.datetime) -> dt.datetime:
     """The school's closing time today; after closing, the end of the day."""
     local = local_now(now)
-    closing = aware(local.date(), GateSettings.for_school(school).closing_time)
+    closing = aware(local.date(), gate_settings_of(school).closing_time)
     return closing if local < closing else end_of_day(local.date())
+
+
+_SETTINGS_OF_SCHOOL = GateSettings._meta.get_field("school").remote_field
+
+
+def gate_settings_of(school) -> GateSettings:
+    """The school's gate rules, without a query when the school was read with
+    `select_related("gate_settings")` (as `visitor_selectors.gate_school` does)."""
+    if _SETTINGS_OF_SCHOOL.is_cached(school):
+        found = _SETTINGS_OF_SCHOOL.get_cached_value(school)
+        return found if found is not None else GateSettings(school=school)
+    return GateSettings.for_school(school)
 
 
 # ------------------------------------------------------------------ codes of a visit
@@ -145,17 +172,20 @@ def _clean_purpose(value) -> str:
     raise ValidationError(_("Choose the purpose of the visit."), code="choice")
 
 
-def _clean_host(school, value) -> Staff:
+def _clean_host(school, value) -> int:
+    """The primary key of an active staff member of `school` (one indexed lookup, no
+    ordering, no row loaded)."""
     try:
         pk = int(str(value or "").strip())
     except ValueError:
         pk = None
-    host = None
-    if pk is not None and 0 < pk < 2**63:
-        host = Staff.objects.filter(school=school, pk=pk, is_active=True).first()
-    if host is None:
+    if pk is None or not 0 < pk < 2**63:
+        found = False
+    else:
+        found = Staff.objects.filter(school=school, pk=pk, is_active=True).exists()
+    if not found:
         raise ValidationError(_("Choose a staff member of this school as host."), code="host")
-    return host
+    return pk
 
 
 def _clean_photo(data):
@@ -164,15 +194,27 @@ def _clean_photo(data):
     return seal(data)
 
 
-def _held_inside(school, id_hash: str) -> Visit | None:
-    return Visit.objects.filter(
-        school=school, status=VisitStatus.INSIDE, id_number_hash=id_hash
-    ).first()
+def _inside_since(school, id_hash: str) -> dt.datetime | None:
+    """When the person with this ID hash checked in, if they are inside at the school
+    (at most one row: the one-inside constraint; one column, no ordering)."""
+    if not id_hash:
+        return None
+    # `~Q(id_number_hash="")` repeats the condition of the one-inside constraint's partial
+    # index so that the database searches that index instead of scanning every visitor
+    # inside the school (SQLite uses a partial index only when the query implies its WHERE).
+    found = list(
+        Visit.objects.filter(
+            ~Q(id_number_hash=""), school=school, status=VisitStatus.INSIDE, id_number_hash=id_hash
+        )
+        .order_by()
+        .values_list("checked_in_at", flat=True)[:1]
+    )
+    return found[0] if found else None
 
 
-def _duplicate_message(visit: Visit) -> str:
+def _duplicate_message(checked_in_at: dt.datetime) -> str:
     return gettext("This person is already inside (checked in at %(time)s).") % {
-        "time": local_now(visit.checked_in_at).strftime("%H:%M")
+        "time": local_now(checked_in_at).strftime("%H:%M")
     }
 
 
@@ -239,8 +281,11 @@ def visit_check_in(
     Clear: the visit is "inside" with a badge valid until closing time. Hold: no badge,
     the visit stays at the gate (status "expected", screening "hold"), and the alerts go
     out. `invitation`: the scanned QR of a pre-registered visit, which this uses up.
+    A screener whose check-ins were held too often lately is refused (`SCREENING_PAUSED`).
     """
     _require_gate(actor, school)
+    if _screening_paused(actor, school):
+        raise VisitRefused(SCREENING_PAUSED, "screening_paused")
     now = now or timezone.now()
     errors = v.FieldErrors()
     cleaned = {
@@ -260,10 +305,9 @@ def visit_check_in(
         except VisitRefused as exc:
             errors.add("invitation", exc.reason)
     id_hash = crypto.lookup_hash(cleaned["id_number"]) if cleaned["id_number"] else ""
-    if id_hash:
-        inside = _held_inside(school, id_hash)
-        if inside is not None:
-            errors.add("id_number", _duplicate_message(inside))
+    inside_since = _inside_since(school, id_hash)
+    if inside_since is not None:
+        errors.add("id_number", _duplicate_message(inside_since))
     errors.raise_if_any()
 
     # Screening first, outside our transaction: the register's hold writes (hits, audit,
@@ -289,17 +333,27 @@ def visit_check_in(
                 now=now,
             )
             if hold:
-                _alert_hold(visit=visit, register_hold=register_hold, now=now)
+                _alert_hold(visit=visit, register_hold=register_hold, actor=actor, now=now)
     except IntegrityError:
         # Another guard checked the same person in at the same moment (the constraint).
-        inside = _held_inside(school, id_hash)
-        if inside is None:
+        inside_since = _inside_since(school, id_hash)
+        if inside_since is None:
             raise
-        raise VisitRefused(_duplicate_message(inside), "duplicate", "id_number") from None
+        raise VisitRefused(_duplicate_message(inside_since), "duplicate", "id_number") from None
+    if hold:
+        _count_hold(actor=actor, school=school, now=now)
     return visit
 
 
 def _save_check_in(*, actor, school, cleaned, invited, hold, now) -> Visit:
+    if invited is not None:
+        # One-time: re-read the invitation under a row lock. Screening ran between the
+        # first check and now; a second guard may have used the same QR meanwhile.
+        invited = Visit.objects.select_for_update().filter(pk=invited.pk).first()
+        if invited is None or invited.status != VisitStatus.EXPECTED or invited.screening:
+            raise VisitRefused(
+                refusal_message(RefusalReason.REPLAYED), RefusalReason.REPLAYED, "invitation"
+            )
     visit = invited or Visit(school=school)
     before = snapshot(visit) if invited else None
     visit.name = cleaned["name"]
@@ -308,7 +362,7 @@ def _save_check_in(*, actor, school, cleaned, invited, hold, now) -> Visit:
     visit.purpose = cleaned["purpose"]
     visit.purpose_note = cleaned["purpose_note"] or (invited.purpose_note if invited else "")
     visit.items = cleaned["items"]
-    visit.host = cleaned["host"]
+    visit.host_id = cleaned["host"]
     if cleaned["photo"][0]:
         visit.photo_encrypted, visit.photo_content_type = cleaned["photo"]
     visit.checked_in_at = now
@@ -331,6 +385,80 @@ def _save_check_in(*, actor, school, cleaned, invited, hold, now) -> Visit:
         audit_update(actor=actor, obj=visit, before=before)
     _publish(visit)
     return visit
+
+
+# ------------------------------------------------------------------ probing the register
+
+
+def _screener_key(actor, school) -> str:
+    who = f"d{actor.device_id}" if getattr(actor, "is_device", False) else f"u{actor.pk}"
+    return f"access:holds:{school.pk}:{who}"
+
+
+def _screening_paused(actor, school) -> bool:
+    return bool(cache.get(_screener_key(actor, school) + ":paused"))
+
+
+def _count_hold(*, actor, school, now: dt.datetime) -> None:
+    """Count a hold of this screener; past the limit, pause their check-ins and tell the
+    school's station once. Both lists count alike: the pause says nothing of which matched."""
+    key = _screener_key(actor, school)
+    held = 1
+    for _attempt in range(3):
+        # add + incr: atomic in LocMem and Redis, so concurrent check-ins lose no count.
+        cache.add(key, 0, HOLD_BURST_SECONDS)
+        try:
+            held = cache.incr(key)
+            break
+        except ValueError:  # expired between add and incr: count again
+            continue
+    if held <= HOLD_BURST_LIMIT:
+        return
+    if cache.add(key + ":paused", 1, HOLD_BURST_SECONDS):
+        _alert_unusual_screening(actor=actor, school=school, held=held, now=now)
+
+
+def _alert_unusual_screening(*, actor, school, held: int, now: dt.datetime) -> None:
+    """The station's register users (and its duty channels: the police are the intended
+    readers) learn who screened so many held visitors; never the school's channels."""
+    from huxiao.core.names import actor_label
+    from huxiao.intel import rules
+    from huxiao.notify.services import notify_send
+
+    station_id = school.police_station_id
+    if not station_id:
+        logger.warning("unusual screening at school %s: no police station to tell", school.pk)
+        return
+    details = {
+        "school": school.name,
+        "by": actor_label(actor),
+        "count": held,
+        "minutes": HOLD_BURST_SECONDS // 60,
+        "time": local_now(now).strftime("%H:%M"),
+    }
+
+    def build():
+        return (
+            gettext("Unusual screening at the gate: %(school)s") % details,
+            gettext(
+                "By %(time)s, %(by)s of %(school)s had checked in %(count)s visitors who were "
+                "held within %(minutes)s minutes. Their check-ins are paused for "
+                "%(minutes)s minutes. Someone may be testing ID numbers against the register."
+            )
+            % details,
+        )
+
+    title, body = _in_default_language(build)
+    notify_send(
+        organizations=[station_id],
+        event_type=SCREENING_UNUSUAL_EVENT,
+        title=title,
+        body=body,
+        payload={"school_id": school.pk, "by": details["by"]},
+        recipients=list(rules.register_members(station_id).values_list("pk", flat=True)),
+        dedupe_key=f"access.screening.unusual:{_screener_key(actor, school)}:"
+        f"{now.timestamp() // HOLD_BURST_SECONDS:.0f}",
+    )
 
 
 def _publish(visit: Visit) -> None:
@@ -376,9 +504,15 @@ def _visitor_line(visit: Visit, now: dt.datetime) -> dict:
     }
 
 
-def _alert_hold(*, visit: Visit, register_hold: bool, now: dt.datetime) -> None:
+def _alert_hold(*, visit: Visit, register_hold: bool, actor, now: dt.datetime) -> None:
     """Silent alerts (inbox + live push, after commit). The duty leader's is the same for
-    both lists: a school role never learns that the register matched."""
+    both lists: a school role never learns that the register matched.
+
+    Silent means to the people named, never to the school's channels (a WeCom robot of all
+    teachers would copy the visitor's name, phone and ID to everyone). The police alert
+    also goes to the station's own channels (its duty phone, its robot): the police are
+    the intended readers; it names the screener, so probing the register is never silent."""
+    from huxiao.core.names import actor_label
     from huxiao.intel import rules
     from huxiao.notify.services import notify_send
 
@@ -399,7 +533,7 @@ def _alert_hold(*, visit: Visit, register_hold: bool, now: dt.datetime) -> None:
 
     title, body = _in_default_language(leader_text)
     notify_send(
-        organizations=[visit.school_id],
+        organizations=[],
         event_type="access.visit_hold",
         title=title,
         body=body,
@@ -411,14 +545,17 @@ def _alert_hold(*, visit: Visit, register_hold: bool, now: dt.datetime) -> None:
     if not register_hold or not station_id:
         return
 
+    police_details = {**details, "by": actor_label(actor)}
+
     def police_text():
         return (
             gettext("Held visitor's details: %(school)s") % details,
             gettext(
                 "The visitor held at %(time)s at the gate of %(school)s: %(name)s, phone "
-                "%(phone)s, resident ID %(id)s. The school's duty leader has been called."
+                "%(phone)s, resident ID %(id)s. Checked in by %(by)s. The school's duty "
+                "leader has been called."
             )
-            % details,
+            % police_details,
         )
 
     title, body = _in_default_language(police_text)
@@ -531,10 +668,10 @@ def visit_hold_resolve(
             _tell_police_the_outcome(visit=locked, actor=actor, now=now)
     except IntegrityError:
         # The same person was checked in again and is inside (the one-inside constraint).
-        inside = _held_inside(visit.school, visit.id_number_hash)
-        if inside is None:
+        inside_since = _inside_since(visit.school, visit.id_number_hash)
+        if inside_since is None:
             raise
-        raise VisitRefused(_duplicate_message(inside), "duplicate") from None
+        raise VisitRefused(_duplicate_message(inside_since), "duplicate") from None
     return locked
 
 
@@ -582,6 +719,8 @@ def _tell_police_the_outcome(*, visit: Visit, actor, now: dt.datetime) -> None:
     title, body = _in_default_language(build)
     url = reverse("access:visit_detail", args=[visit.pk])
     for station_id in station_ids:
+        # The station's police and its own channels (the police are the intended readers);
+        # never the school's channels.
         notify_send(
             organizations=[station_id],
             event_type="access.visit_hold_resolved",
@@ -702,7 +841,7 @@ def visit_pre_register(
             phone=cleaned["phone"],
             purpose=cleaned["purpose"],
             purpose_note=cleaned["purpose_note"],
-            host=cleaned["host"],
+            host_id=cleaned["host"],
             expected_on=day,
             status=VisitStatus.EXPECTED,
             invitation_code=codes.new_serial(),
@@ -810,8 +949,9 @@ def visits_flag_overstays(*, now: dt.datetime | None = None) -> list[int]:
                 )
 
             title, body = _in_default_language(build)
+            # The duty leaders only: not the school's channels (the body names the visitor).
             notify_send(
-                organizations=[visit.school_id],
+                organizations=[],
                 event_type="access.visit_overstay",
                 title=title,
                 body=body,
@@ -841,22 +981,45 @@ def purge_before(school, cutoff: dt.datetime) -> int:
     return visits + blocked
 
 
+def gate_notifications_purge(school, cutoff: dt.datetime) -> int:
+    """Delete the notifications about the school's gate records sent before `cutoff`
+    (holds, overstays, unusual screening, interceptions, pick-up refusals, children not
+    collected, pick-up codes; their deliveries go with them): their bodies name visitors,
+    adults and children, who must not outlive the records. Returns how many went."""
+    from huxiao.notify.models import Notification
+
+    kinds = Q()
+    for prefix in GATE_EVENT_PREFIXES:
+        kinds |= Q(event_type__startswith=prefix)
+    # Most carry the school in their payload; a pick-up code's SMS is addressed to it.
+    about_school = Q(payload__school_id=school.pk) | Q(
+        event_type__startswith="pickup.", organization_id=school.pk
+    )
+    _total, by_model = Notification.objects.filter(
+        kinds, about_school, created_at__lt=cutoff
+    ).delete()
+    return by_model.get(Notification._meta.label, 0)
+
+
 def gate_records_purge(*, now: dt.datetime | None = None) -> dict[int, int]:
     """Each school's gate records older than its retention period (default 180 days),
-    deleted by every function of PURGE_FUNCTIONS; each purge that deleted anything is an
-    audit row (school, cutoff, count). Returns {school id: count}."""
+    deleted by every function of PURGE_FUNCTIONS, and the notifications about them sent
+    before the same cutoff; each purge that deleted anything is an audit row (school,
+    cutoff, counts). Returns {school id: count of records}."""
     from huxiao.core.roles import SCHOOL_KINDS
     from huxiao.orgs.models import Organization
 
     now = now or timezone.now()
     purgers = [import_string(path) for path in PURGE_FUNCTIONS]
     result: dict[int, int] = {}
-    for school in Organization.objects.filter(kind__in=SCHOOL_KINDS).order_by("pk"):
-        days = GateSettings.for_school(school).retention_days
+    schools = Organization.objects.filter(kind__in=SCHOOL_KINDS).select_related("gate_settings")
+    for school in schools.order_by("pk"):
+        days = gate_settings_of(school).retention_days
         cutoff = now - dt.timedelta(days=days)
         with transaction.atomic():
             count = sum(purger(school, cutoff) for purger in purgers)
-            if count:
+            notifications = gate_notifications_purge(school, cutoff)
+            if count or notifications:
                 audit_record(
                     actor=None,
                     action=AuditAction.DELETE,
@@ -864,7 +1027,12 @@ def gate_records_purge(*, now: dt.datetime | None = None) -> dict[int, int]:
                     object_id=str(school.pk),
                     object_repr=f"gate records before {cutoff:%Y-%m-%d}",
                     school=school,
-                    changes={"count": count, "cutoff": cutoff.isoformat(), "days": days},
+                    changes={
+                        "count": count,
+                        "notifications": notifications,
+                        "cutoff": cutoff.isoformat(),
+                        "days": days,
+                    },
                 )
         if count:
             result[school.pk] = count

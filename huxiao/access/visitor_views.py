@@ -268,6 +268,9 @@ def visit_detail(request, visit_id: int):
     visit = selectors.visit_get(actor=request.user, visit_id=visit_id)
     is_gate = can(request.user, Action.REGISTER_VISITOR, visit.school_id)
     can_resolve = services.can_resolve_hold(request.user, visit.school_id)
+    # An inviter who is not the gate reads the status only: nothing that tells a hold.
+    show_screening = selectors.can_read_screening(request.user, visit)
+    arrived = visit.status in (VisitStatus.INSIDE, VisitStatus.LEFT)
     context = {
         "visit": visit,
         "school": visit.school,
@@ -275,7 +278,8 @@ def visit_detail(request, visit_id: int):
         # Waiting for the duty leader's decision; once decided, the page is a normal one.
         "is_hold": services.is_waiting(visit),
         "can_resolve": can_resolve,
-        "turned_away": visit.hold_resolution == HoldResolution.TURNED_AWAY,
+        "show_arrival": bool(visit.checked_in_at) and (show_screening or arrived),
+        "turned_away": show_screening and visit.hold_resolution == HoldResolution.TURNED_AWAY,
         # The decision's note may say why: the deciders and the station's police only.
         "can_read_note": can_resolve or selectors.is_station_police(request.user, visit.school),
         "hold_instruction": services.HOLD_INSTRUCTION,

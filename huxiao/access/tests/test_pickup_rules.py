@@ -318,7 +318,10 @@ def test_code_sms_goes_to_the_adult_only(pickup, django_capture_on_commit_callba
     assert len(sent) == 1
     # The guardian's number only: the link is their key, not for the school's duty phones.
     assert sent[0].phones == ("13800138000",)
-    assert issued.pin in sent[0].body and issued.link_path in sent[0].body
+    # The link to the rotating code only, never the PIN (it would stay in the log).
+    assert issued.link_path in sent[0].body
+    assert issued.pin not in sent[0].body
+    assert not Notification.objects.filter(body__contains=issued.pin).exists()
 
 
 def test_no_sms_channel_means_no_sms(pickup):
