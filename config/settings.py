@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "huxiao.patrols",
     "huxiao.intel",
     "huxiao.access",
+    "huxiao.hazards",
     "huxiao.notify",
     "huxiao.demo",
 ]

@@ -154,6 +154,7 @@ def register_routers() -> NinjaAPI:
     from huxiao.accounts.api import router as accounts_router
     from huxiao.alarms.api import router as alarms_router
     from huxiao.audit.api import router as audit_router
+    from huxiao.hazards.api import router as hazards_router
     from huxiao.incidents.api import router as incidents_router
     from huxiao.intel.api import router as intel_router
     from huxiao.orgs.api import router as orgs_router
@@ -169,5 +170,6 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", patrols_router)
     api.add_router("/", intel_router)
     api.add_router("/", access_router)
+    api.add_router("/", hazards_router)
     _registered = True
     return api

@@ -87,7 +87,28 @@ def navigation_for(user, membership) -> list[dict]:
                 "key": "patrols_lvp",
             }
         )
+    # Inspections and hazards (ADR 0026): inspectors and school leaders see the inspections;
+    # the template library is for those who edit it.
+    if visible_school_ids(user, Action.INSPECT):
+        items.append(
+            {
+                "label": _("Inspections"),
+                "url": reverse("hazards:inspection_list"),
+                "key": "hazards_inspections",
+            }
+        )
+    if visible_school_ids(user, Action.MANAGE_TEMPLATES):
+        items.append(
+            {
+                "label": _("Checklist templates"),
+                "url": reverse("hazards:template_list"),
+                "key": "hazards_templates",
+            }
+        )
     if visible_school_ids(user, Action.VIEW):
+        items.append(
+            {"label": _("Hazards"), "url": reverse("hazards:hazard_list"), "key": "hazards"}
+        )
         items.append({"label": _("Schools"), "url": reverse("orgs:school_list"), "key": "schools"})
         items.append(
             {

@@ -101,6 +101,16 @@ class Action(models.TextChoices):
     MANAGE_GATE = "manage_gate", _("Manage passes, the blocklist and gate settings")
     MANAGE_PICKUP = "manage_pickup", _("Manage authorised pick-up adults and their codes")
     RELEASE_CHILD = "release_child", _("Hand children over at pick-up")
+    # Inspections and hazards (issue 6). INSPECT: carry out inspections of a school (school
+    # leaders only their own self-checks, enforced by the service); REPORT_HAZARD: register
+    # a hazard; RECTIFY_HAZARD: assign owners, plan and submit rectifications; VERIFY_HAZARD:
+    # verify and close, or send back (never one's own submission); MANAGE_TEMPLATES: copy
+    # and edit checklist templates.
+    INSPECT = "inspect", _("Carry out inspections")
+    REPORT_HAZARD = "report_hazard", _("Report hazards")
+    RECTIFY_HAZARD = "rectify_hazard", _("Rectify hazards")
+    VERIFY_HAZARD = "verify_hazard", _("Verify and close hazards")
+    MANAGE_TEMPLATES = "manage_templates", _("Edit checklist templates")
     # The high-risk persons register: police of the jurisdiction only (ADR to come).
     VIEW_REGISTER = "view_register", _("See the high-risk persons register")
     EDIT_REGISTER = "edit_register", _("Edit the high-risk persons register")
@@ -108,7 +118,11 @@ class Action(models.TextChoices):
 
 A = Action
 # §1 二(五)四: the people on the spot raise alarms; the health staff member sees them.
-_SCHOOL_STAFF = {A.VIEW, A.RAISE_ALARM, A.VIEW_ALARM, A.REPORT_WARNING}
+_SCHOOL_STAFF = {A.VIEW, A.RAISE_ALARM, A.VIEW_ALARM, A.REPORT_WARNING, A.REPORT_HAZARD}
+# School leaders run the monthly self-check and answer for rectification.
+_SCHOOL_LEAD = {A.INSPECT, A.RECTIFY_HAZARD}
+# Those who inspect schools from outside and verify their rectifications.
+_SUPERVISE = {A.INSPECT, A.REPORT_HAZARD, A.VERIFY_HAZARD}
 # The people at the gate: they staff posts and must see the police's early warnings.
 _GATE = {A.STAFF_POST, A.RECEIVE_WARNING, A.VIEW_COVERAGE}
 _POLICE = {
@@ -143,6 +157,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.RELEASE_CHILD,
         }
         | _GATE
+        | _SCHOOL_LEAD
     ),
     Role.SECURITY_OFFICER: frozenset(
         _SCHOOL_STAFF
@@ -157,6 +172,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.MANAGE_PICKUP,
             A.RELEASE_CHILD,
         }
+        | _SCHOOL_LEAD
     ),
     Role.GUARD: frozenset(_SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR, A.RELEASE_CHILD}),
     # Teachers hand their class over at dismissal and keep its pick-up adults.
@@ -173,6 +189,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # school and does not hold it.
     Role.POLICE_COMMANDER: frozenset(
         _POLICE
+        | _SUPERVISE
         | {
             A.VIEW_ID_NUMBER,
             A.PLAN_POSTS,
@@ -183,13 +200,19 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.EDIT_REGISTER,
         }
     ),
-    Role.POLICE_OFFICER: frozenset(_POLICE | {A.MANAGE_CASES, A.VIEW_REGISTER, A.EDIT_REGISTER}),
+    Role.POLICE_OFFICER: frozenset(
+        _POLICE | _SUPERVISE | {A.MANAGE_CASES, A.VIEW_REGISTER, A.EDIT_REGISTER}
+    ),
     # The post is a title, not a grant: the officer acts through their own commander/officer
     # membership at the station, so an LVP membership left behind when they leave the
     # police (or their term ends) gives nothing (ADR 0020, addendum).
     Role.LEGAL_VICE_PRINCIPAL: frozenset(),
-    Role.EDUCATION_SUPERVISOR: frozenset(_COMMAND | {A.VIEW, A.EDIT_ORG, A.EXPORT_ROSTER}),
-    Role.GOVERNANCE_COORDINATOR: frozenset(_COMMAND | {A.VIEW, A.EDIT_ORG, A.VIEW_AUDIT}),
+    Role.EDUCATION_SUPERVISOR: frozenset(
+        _COMMAND | _SUPERVISE | {A.VIEW, A.EDIT_ORG, A.EXPORT_ROSTER, A.MANAGE_TEMPLATES}
+    ),
+    Role.GOVERNANCE_COORDINATOR: frozenset(
+        _COMMAND | _SUPERVISE | {A.VIEW, A.EDIT_ORG, A.VIEW_AUDIT, A.MANAGE_TEMPLATES}
+    ),
     Role.HEALTH_OFFICER: frozenset({A.VIEW}),
     Role.GOVERNMENT_LIAISON: frozenset(_COMMAND | {A.VIEW}),
 }

@@ -1,0 +1,9 @@
+from huxiao.hazards import hazard_views, inspection_views, template_views
+
+app_name = "hazards"
+# Each area keeps its own routes (ADR 0026).
+urlpatterns = [
+    *template_views.urlpatterns,
+    *inspection_views.urlpatterns,
+    *hazard_views.urlpatterns,
+]
