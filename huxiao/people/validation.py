@@ -46,7 +46,10 @@ def reject_control_characters(text: str) -> str:
 
 
 def clean_text(value, *, max_length: int, required: bool = False) -> str:
-    text = reject_control_characters(str(value or "").strip())
+    """Free text, one line or several: what a textarea sends (line breaks normalised to
+    "\n"); any other control character is refused."""
+    text = str(value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    reject_control_characters(text.replace("\n", " "))
     if not text and required:
         raise ValidationError(_("This field is required."), code="required")
     if len(text) > max_length:
