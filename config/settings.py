@@ -212,6 +212,7 @@ if REDIS_URL:
         "huey_class": "huey.RedisHuey",
         "url": REDIS_URL,
         "immediate": HUEY_IMMEDIATE,
+        "utc": False,  # crontabs in local time (TIME_ZONE, which Django puts in TZ)
         "consumer": {"workers": env_int("HUXIAO_TASK_WORKERS", 2), "worker_type": "thread"},
     }
 else:
@@ -220,6 +221,7 @@ else:
         "huey_class": "huey.SqliteHuey",
         "filename": str(VAR_DIR / "tasks.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
+        "utc": False,  # crontabs in local time (TIME_ZONE, which Django puts in TZ)
         "consumer": {"workers": env_int("HUXIAO_TASK_WORKERS", 2), "worker_type": "thread"},
     }
 

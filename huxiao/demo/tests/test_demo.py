@@ -114,7 +114,11 @@ def test_demo_township(settings):
         ("demo.video", "import", None),
         ("access.pickupcode", "import", None),
     ], rows
-    assert len(rows) < 80, rows
+    # The month of inspections and hazards (huxiao.hazards.demo) is made through the real
+    # services too, so every answer, photo and move has its row: counted on their own.
+    hazard_rows = [row for row in rows if row[0].startswith("hazards.")]
+    assert len(rows) - len(hazard_rows) < 80, rows
+    assert len(hazard_rows) < 400, len(hazard_rows)
 
     # Every demo login works with the demo password.
     for username in USERNAMES:

@@ -43,6 +43,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         # Issue 4's linkage records on top of the township (each loader idempotent).
         from huxiao.access.demo import load_demo_gate
+        from huxiao.hazards.demo import load_demo_hazards
         from huxiao.intel.cases_demo import load_demo_cases
         from huxiao.intel.demo import load_demo_register
         from huxiao.intel.warnings_demo import load_demo_warnings
@@ -55,6 +56,7 @@ class Command(BaseCommand):
         load_demo_cases(stdout=self.stdout if options["verbosity"] > 1 else None)
         load_demo_video(stdout=self.stdout if options["verbosity"] > 1 else None)
         load_demo_gate(stdout=self.stdout if options["verbosity"] > 1 else None)
+        load_demo_hazards(stdout=self.stdout if options["verbosity"] > 1 else None)
         elapsed = time.perf_counter() - started
 
         created, updated = result["created"], result["updated"]
