@@ -584,21 +584,13 @@ def _inspect(spec: DemoInspection, school, template, offices, users, clock: _Clo
     for offset, (item_pk, finding) in enumerate(findings.items()):
         reported_at = signed_at + dt.timedelta(minutes=5 + offset)
         answer = answers[item_pk]
-        # What inspection_services.finding_to_hazard does, through the same service, but
-        # with the note joined on one line: finding_to_hazard joins the item's text and the
-        # note with "\n", which hazard_report's clean_text refuses as a control character
-        # (reported with issue 6); switch back to it once multi-line text is accepted.
-        hazard = hazard_services.hazard_report(
+        hazard = inspection_services.finding_to_hazard(
             actor=planner,
-            school=school,
-            category=answer.item.category,
+            answer=answer,
+            title=finding.title or None,
             level=finding.level,
-            title=finding.title or answer.item.text[:200],
-            description=f"{answer.item.text}。{answer.note}" if answer.note else answer.item.text,
             # A deadline set on the day of the finding; it may be past today (overdue).
             deadline=clock.date(finding.deadline),
-            inspection=inspection,
-            answer=answer,
             now=reported_at,
         )
         _steps(hazard, finding.steps, users, clock)

@@ -94,7 +94,8 @@ class HazardIn(Schema):
 
 class AssignIn(Schema):
     owner_id: DbId
-    deadline: dt.date
+    # Left out: the current deadline is kept. The school may only bring it forward.
+    deadline: dt.date | None = None
     plan: str = ""
 
 
@@ -104,6 +105,11 @@ class NoteIn(Schema):
 
 class ReasonIn(Schema):
     reason: str
+
+
+class ReasonDeadlineIn(Schema):
+    reason: str
+    deadline: dt.date
 
 
 # ------------------------------------------------------------------ payloads
@@ -338,9 +344,24 @@ def hazard_reject(request, hazard_id: DbId, payload: ReasonIn):
 
 
 @router.post("/hazards/{hazard_id}/reopen", response=_MOVE_RESPONSES)
-def hazard_reopen(request, hazard_id: DbId, payload: ReasonIn):
+def hazard_reopen(request, hazard_id: DbId, payload: ReasonDeadlineIn):
+    """Reopen a closed hazard with a reason and a new deadline."""
     return _move(
         request,
         hazard_id,
-        lambda h: services.hazard_reopen(actor=request.auth, hazard=h, reason=payload.reason),
+        lambda h: services.hazard_reopen(
+            actor=request.auth, hazard=h, reason=payload.reason, deadline=payload.deadline
+        ),
+    )
+
+
+@router.post("/hazards/{hazard_id}/extend", response=_MOVE_RESPONSES)
+def hazard_extend(request, hazard_id: DbId, payload: ReasonDeadlineIn):
+    """The supervising side grants a later deadline, with a reason."""
+    return _move(
+        request,
+        hazard_id,
+        lambda h: services.hazard_extend(
+            actor=request.auth, hazard=h, deadline=payload.deadline, reason=payload.reason
+        ),
     )

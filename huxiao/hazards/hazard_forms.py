@@ -69,7 +69,11 @@ class HazardReportForm(ServiceErrorsMixin, forms.Form):
 
 class AssignForm(ServiceErrorsMixin, forms.Form):
     owner = forms.TypedChoiceField(label=_("Owner"), coerce=int)
-    deadline = forms.DateField(label=_("Rectification deadline"), widget=_DateInput())
+    # Optional: left as it is, the current deadline is kept; the school may only bring it
+    # forward (hazard_services.hazard_assign).
+    deadline = forms.DateField(
+        label=_("Rectification deadline"), required=False, widget=_DateInput()
+    )
     plan = forms.CharField(
         label=_("Rectification plan"),
         required=False,
@@ -101,3 +105,11 @@ class ReasonForm(ServiceErrorsMixin, forms.Form):
     reason = forms.CharField(
         label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ReopenForm(ReasonForm):
+    deadline = forms.DateField(label=_("New rectification deadline"), widget=_DateInput())
+
+
+class ExtendForm(ReasonForm):
+    deadline = forms.DateField(label=_("New rectification deadline"), widget=_DateInput())

@@ -58,6 +58,12 @@ MAX_PHOTOS = 9
 LEVEL_PRINCIPAL = 1
 LEVEL_OFFICE = 2
 MAX_LEVEL = LEVEL_OFFICE
+# Rectification deadlines are set at most a year ahead; later dates are typing mistakes
+# (or a way to keep a hazard off the overdue ladder for ever).
+MAX_DEADLINE_DAYS = 365
+# The states the overdue ladder climbs in: the school's own work. A submitted hazard waits
+# on the verifier, not on the school (ADR 0026, "Review fixes").
+ESCALATING_STATUSES = (S.REPORTED, S.ASSIGNED, S.RECTIFYING)
 
 
 class HazardTransitionRefused(ValidationError):
@@ -204,7 +210,7 @@ def _is_user(actor) -> bool:
 
 
 def clean_deadline(value, *, now=None, required: bool = False) -> dt.date | None:
-    """A date (or YYYY-MM-DD) that is today or later."""
+    """A date (or YYYY-MM-DD) from today to MAX_DEADLINE_DAYS ahead."""
     if value in (None, ""):
         if required:
             raise ValidationError(_("Set a deadline for the rectification."), code="required")
@@ -216,8 +222,16 @@ def clean_deadline(value, *, now=None, required: bool = False) -> dt.date | None
             value = dt.date.fromisoformat(str(value).strip()[:10])
         except ValueError:
             raise ValidationError(_("Enter a date as YYYY-MM-DD."), code="invalid_date") from None
-    if value < local_today(now):
+    today = local_today(now)
+    if value < today:
         raise ValidationError(_("The deadline cannot be in the past."), code="past_deadline")
+    latest = today + dt.timedelta(days=MAX_DEADLINE_DAYS)
+    if value > latest:
+        raise ValidationError(
+            _("Set the deadline at most a year ahead (until %(latest)s).")
+            % {"latest": latest.isoformat()},
+            code="far_deadline",
+        )
     return value
 
 
@@ -363,6 +377,17 @@ def hazard_report(
     deadline = errors.run("deadline", clean_deadline, deadline, now=now)
     cleaned_photos = _clean_photos(errors, photos)
     if answer is not None:
+        from huxiao.hazards.inspection_services import require_may_raise_findings
+        from huxiao.hazards.models import InspectionAnswer
+
+        # Locked so that two reports of the same finding at once give the message below
+        # (the second waits and then sees the first's hazard), not an IntegrityError.
+        answer = (
+            InspectionAnswer.objects.select_for_update()
+            .select_related("inspection__school")
+            .get(pk=answer.pk)
+        )
+        require_may_raise_findings(actor, answer.inspection)
         if inspection is not None and answer.inspection_id != inspection.pk:
             errors.add("answer", _("This answer is not part of the inspection."))
         inspection = answer.inspection
@@ -410,10 +435,42 @@ def hazard_report(
 # ------------------------------------------------------------------ moves
 
 
+def _clean_assign_deadline(value, *, hazard: Hazard, now) -> dt.date:
+    """The deadline of an assignment: the current one is kept (even when past), a new one
+    may only bring it forward; a later date is the supervising side's `hazard_extend`."""
+    current = hazard.deadline
+    if value in (None, "") and current is not None:
+        return current
+    if current is not None:
+        parsed = value
+        if isinstance(parsed, str):
+            try:
+                parsed = dt.date.fromisoformat(parsed.strip()[:10])
+            except ValueError:
+                parsed = None
+        if parsed == current:
+            return current
+    value = clean_deadline(value, now=now, required=True)
+    if current is not None and value > current:
+        raise ValidationError(
+            _(
+                "The deadline %(current)s can only be extended by the supervising side "
+                "(an inspector who may verify it), with a reason."
+            )
+            % {"current": current.isoformat()},
+            code="extend",
+        )
+    return value
+
+
 @transaction.atomic
-def hazard_assign(*, actor, hazard: Hazard, owner, deadline, plan: str = "", now=None) -> Hazard:
+def hazard_assign(
+    *, actor, hazard: Hazard, owner, deadline=None, plan: str = "", now=None
+) -> Hazard:
     """The principal or security officer names the owner (an active member of the school),
-    the plan and the deadline."""
+    the plan and the deadline. The school sets a deadline only where there is none, or brings
+    it forward; it never moves it later, and assigning again never resets the overdue ladder
+    (ADR 0026, "Review fixes")."""
     now = now or timezone.now()
     hazard, move = _begin(actor, hazard, "assign")
     errors = v.FieldErrors()
@@ -423,7 +480,7 @@ def hazard_assign(*, actor, hazard: Hazard, owner, deadline, plan: str = "", now
         user=owner, organization_id=hazard.school_id, is_active=True, user__is_active=True
     ).exists():
         errors.add("owner", _("The owner must be an active member of the school."))
-    deadline = errors.run("deadline", clean_deadline, deadline, now=now, required=True)
+    deadline = errors.run("deadline", _clean_assign_deadline, deadline, hazard=hazard, now=now)
     plan = errors.run("plan", v.clean_text, plan, max_length=4000)
     errors.raise_if_any()
     before = snapshot(hazard)
@@ -433,9 +490,6 @@ def hazard_assign(*, actor, hazard: Hazard, owner, deadline, plan: str = "", now
     hazard.deadline = deadline
     hazard.rectification_plan = plan
     hazard.status = move.target
-    # A new deadline starts the overdue ladder again.
-    hazard.escalation_level = 0
-    hazard.escalated_at = None
     hazard.save()
     audit_update(actor=actor, obj=hazard, before=before)
     _event(
@@ -557,19 +611,25 @@ def hazard_reject(*, actor, hazard: Hazard, reason: str, now=None) -> Hazard:
 
 
 @transaction.atomic
-def hazard_reopen(*, actor, hazard: Hazard, reason: str, now=None) -> Hazard:
-    """A closed hazard came back: it is rectified again, under the same owner."""
+def hazard_reopen(*, actor, hazard: Hazard, reason: str, deadline=None, now=None) -> Hazard:
+    """A closed hazard came back: it is rectified again, under the same owner, by a new
+    deadline (the old one has passed; the next morning's job would escalate it at once)."""
     now = now or timezone.now()
     hazard, move = _begin(actor, hazard, "reopen")
     errors = v.FieldErrors()
     reason = errors.run("reason", v.clean_text, reason, max_length=2000, required=True)
+    deadline = errors.run("deadline", clean_deadline, deadline, now=now, required=True)
     errors.raise_if_any()
     hazard = _move(
         actor,
         hazard,
         move,
         now=now,
-        note=reason,
+        note=_message(
+            _("%(reason)s (new deadline %(deadline)s)"),
+            {"reason": reason, "deadline": deadline.isoformat()},
+        ),
+        deadline=deadline,
         closed_at=None,
         verified_by=None,
         escalation_level=0,
@@ -584,6 +644,66 @@ def hazard_reopen(*, actor, hazard: Hazard, reason: str, now=None) -> Hazard:
         actor=actor,
     )
     return hazard
+
+
+@transaction.atomic
+def hazard_extend(*, actor, hazard: Hazard, deadline, reason: str, now=None) -> Hazard:
+    """The supervising side (VERIFY_HAZARD, from outside the school) grants a later deadline
+    with a reason. The overdue ladder starts again from the owner: that is the point of an
+    extension, and the event and audit row say who granted it and why."""
+    now = now or timezone.now()
+    hazard = _lock(actor, hazard)
+    if not may_extend(actor, hazard):
+        raise PermissionDenied(
+            _("Only the supervising side, from outside the school, may extend the deadline.")
+        )
+    if hazard.status not in OPEN_HAZARD_STATUSES:
+        raise HazardTransitionRefused(_("Only an open hazard's deadline can be extended."))
+    errors = v.FieldErrors()
+    reason = errors.run("reason", v.clean_text, reason, max_length=2000, required=True)
+    deadline = errors.run("deadline", clean_deadline, deadline, now=now, required=True)
+    if deadline is not None and hazard.deadline is not None and deadline <= hazard.deadline:
+        errors.add("deadline", _("An extension must be later than the current deadline."))
+    errors.raise_if_any()
+    before = snapshot(hazard)
+    previous = hazard.deadline
+    hazard.deadline = deadline
+    hazard.escalation_level = 0
+    hazard.escalated_at = None
+    hazard.save()
+    audit_update(actor=actor, obj=hazard, before=before)
+    _event(
+        hazard,
+        actor=actor,
+        at=now,
+        from_status=hazard.status,
+        to_status=hazard.status,
+        note=_message(
+            _("Deadline extended from %(old)s to %(new)s: %(reason)s"),
+            {
+                "old": previous.isoformat() if previous else "—",
+                "new": deadline.isoformat(),
+                "reason": reason,
+            },
+        ),
+    )
+    _notify(
+        hazard,
+        event_type="hazards.extended",
+        title=_("Rectification deadline extended: %(title)s"),
+        body=_("%(school)s: see the new deadline and the reason on the hazard."),
+        recipients=_rectifiers(hazard),
+        actor=actor,
+    )
+    return hazard
+
+
+def may_extend(actor, hazard: Hazard) -> bool:
+    return (
+        hazard.status in OPEN_HAZARD_STATUSES
+        and can(actor, Action.VERIFY_HAZARD, hazard.school_id)
+        and not is_member_of(actor, hazard.school_id)
+    )
 
 
 # ------------------------------------------------------------------ the daily escalation
@@ -612,10 +732,11 @@ def supervising_offices(schools) -> dict[int, list[int]]:
 
 
 def escalation_candidates(today: dt.date, start_of_day: dt.datetime):
-    """Open hazards past their deadline that may take a step today (one query)."""
+    """Hazards in the school's hands past their deadline that may take a step today (one
+    query). Submitted ones wait on the verifier and are left alone."""
     return (
         Hazard.objects.filter(
-            status__in=OPEN_HAZARD_STATUSES,
+            status__in=ESCALATING_STATUSES,
             deadline__lt=today,
             escalation_level__lt=MAX_LEVEL,
         )
@@ -698,7 +819,10 @@ def hazards_escalate(*, now: dt.datetime | None = None) -> dict:
 
 
 def _escalation_notify(by_level: dict[int, list[Hazard]], *, today: dt.date) -> None:
-    from huxiao.notify.services import notify_send
+    from huxiao.notify.services import notify_send_many
+
+    # One batch for all schools and offices: the job's queries do not grow with them.
+    messages: list[dict] = []
 
     # Level 1: one notification per school, to its principals and the hazards' owners.
     per_school: dict[int, list[Hazard]] = defaultdict(list)
@@ -716,21 +840,24 @@ def _escalation_notify(by_level: dict[int, list[Hazard]], *, today: dt.date) -> 
         for school_id, hazards in per_school.items():
             school = hazards[0].school
             owners = {h.owner_id for h in hazards if h.owner_id}
-            notify_send(
-                organizations=[school_id],
-                event_type="hazards.overdue",
-                title=_message(
-                    _("%(school)s: %(n)s hazard(s) past the rectification deadline"),
-                    {"school": school.name, "n": len(hazards)},
-                ),
-                body=_message(_("Overdue: %(titles)s"), {"titles": _titles(hazards)}),
-                payload={"school_id": school_id, "hazard_ids": [h.pk for h in hazards]},
-                recipients=sorted(principals[school_id] | owners),
-                dedupe_key=f"hazards.overdue:{school_id}:1:{today.isoformat()}",
+            messages.append(
+                dict(
+                    organizations=[school_id],
+                    event_type="hazards.overdue",
+                    title=_message(
+                        _("%(school)s: %(n)s hazard(s) past the rectification deadline"),
+                        {"school": school.name, "n": len(hazards)},
+                    ),
+                    body=_message(_("Overdue: %(titles)s"), {"titles": _titles(hazards)}),
+                    payload={"school_id": school_id, "hazard_ids": [h.pk for h in hazards]},
+                    recipients=sorted(principals[school_id] | owners),
+                    dedupe_key=f"hazards.overdue:{school_id}:1:{today.isoformat()}",
+                )
             )
     # Level 2: one notification per supervising office, listing its schools' hazards.
     hazards_2 = by_level[LEVEL_OFFICE]
     if not hazards_2:
+        notify_send_many(messages)
         return
     schools = {h.school_id: h.school for h in hazards_2}
     offices = supervising_offices(schools.values())
@@ -748,21 +875,24 @@ def _escalation_notify(by_level: dict[int, list[Hazard]], *, today: dt.date) -> 
         supervisors[org_id].add(user_id)
     for office_id, hazards in per_office.items():
         names = sorted({h.school.name for h in hazards})
-        notify_send(
-            organizations=[office_id],
-            event_type="hazards.overdue_escalated",
-            title=_message(
-                _("%(n)s overdue hazard(s) escalated to the supervising office"),
-                {"n": len(hazards)},
-            ),
-            body=_message(
-                _("Schools: %(schools)s. Overdue: %(titles)s"),
-                {"schools": "、".join(names), "titles": _titles(hazards)},
-            ),
-            payload={"hazard_ids": [h.pk for h in hazards]},
-            recipients=sorted(supervisors[office_id]),
-            dedupe_key=f"hazards.overdue:office:{office_id}:{today.isoformat()}",
+        messages.append(
+            dict(
+                organizations=[office_id],
+                event_type="hazards.overdue_escalated",
+                title=_message(
+                    _("%(n)s overdue hazard(s) escalated to the supervising office"),
+                    {"n": len(hazards)},
+                ),
+                body=_message(
+                    _("Schools: %(schools)s. Overdue: %(titles)s"),
+                    {"schools": "、".join(names), "titles": _titles(hazards)},
+                ),
+                payload={"hazard_ids": [h.pk for h in hazards]},
+                recipients=sorted(supervisors[office_id]),
+                dedupe_key=f"hazards.overdue:office:{office_id}:{today.isoformat()}",
+            )
         )
+    notify_send_many(messages)
 
 
 def _titles(hazards: list[Hazard], limit: int = 10) -> str:

@@ -27,10 +27,12 @@ from huxiao.hazards import hazard_selectors as selectors
 from huxiao.hazards import hazard_services as services
 from huxiao.hazards.hazard_forms import (
     AssignForm,
+    ExtendForm,
     HazardFilterForm,
     HazardReportForm,
     NoteForm,
     ReasonForm,
+    ReopenForm,
     SubmitForm,
 )
 from huxiao.orgs.models import Organization
@@ -136,7 +138,9 @@ MOVE_FORMS = {
     "submit": SubmitForm,
     "verify": NoteForm,
     "reject": ReasonForm,
-    "reopen": ReasonForm,
+    "reopen": ReopenForm,
+    # Not a state move: the supervising side grants a later deadline (hazard_extend).
+    "extend": ExtendForm,
 }
 MOVE_LABELS = {
     "assign": gettext_lazy("Assign the rectification"),
@@ -145,6 +149,7 @@ MOVE_LABELS = {
     "verify": gettext_lazy("Verify and close"),
     "reject": gettext_lazy("Send back"),
     "reopen": gettext_lazy("Reopen"),
+    "extend": gettext_lazy("Extend the deadline"),
 }
 
 
@@ -167,6 +172,8 @@ def _move_form(name: str, hazard, data=None):
 
 def _render_detail(request, hazard, *, bound=None, refusal=None, status=200):
     allowed = services.allowed_moves(request.user, hazard)
+    if services.may_extend(request.user, hazard):
+        allowed.append("extend")
     forms = []
     for name in allowed:
         form = bound if bound is not None and bound.prefix == name else _move_form(name, hazard)
@@ -211,7 +218,7 @@ def hazard_detail(request, hazard_id: int):
 @login_required
 @require_POST
 def hazard_move(request, hazard_id: int, move: str):
-    if move not in services.MOVES:
+    if move not in MOVE_FORMS:
         raise Http404
     selectors.require_any(request.user, Action.VIEW)
     hazard = selectors.hazard_get(actor=request.user, hazard_id=_id(hazard_id))
@@ -252,7 +259,13 @@ def _call_move(request, hazard, move, form, data):
         return services.hazard_verify(actor=actor, hazard=hazard, note=data["note"])
     if move == "reject":
         return services.hazard_reject(actor=actor, hazard=hazard, reason=data["reason"])
-    return services.hazard_reopen(actor=actor, hazard=hazard, reason=data["reason"])
+    if move == "extend":
+        return services.hazard_extend(
+            actor=actor, hazard=hazard, deadline=data["deadline"], reason=data["reason"]
+        )
+    return services.hazard_reopen(
+        actor=actor, hazard=hazard, reason=data["reason"], deadline=data["deadline"]
+    )
 
 
 @login_required
@@ -261,7 +274,10 @@ def hazard_photo(request, photo_id: int):
     """A finding or evidence photo, served only to those who may see the hazard."""
     selectors.require_any(request.user, Action.VIEW)
     photo = selectors.photo_get(actor=request.user, photo_id=_id(photo_id))
-    response = FileResponse(photo.file.open("rb"))
+    try:
+        response = FileResponse(photo.file.open("rb"))
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -269,23 +285,25 @@ def hazard_photo(request, photo_id: int):
 # ------------------------------------------------------------------ the notice
 
 
-def issuing_organization(hazard, viewer) -> Organization | None:
-    """Who issues the notice: the inspecting organization of the inspection that found the
-    hazard, else the reporter's organization outside the school, else the viewer's."""
+def issuing_organization(hazard) -> Organization | None:
+    """Who issues the notice, the same whoever prints it: the inspecting organization of the
+    inspection that found the hazard, else the reporter's organization outside the school
+    (police first), else the school's supervising education office."""
     if hazard.inspection_id:
         return hazard.inspection.organization
-    for user in (hazard.reported_by, hazard.verified_by, viewer):
-        if user is None:
-            continue
+    if hazard.reported_by is not None:
         outside = [
             m.organization
-            for m in memberships_of(user)
+            for m in memberships_of(hazard.reported_by)
             if m.organization.kind not in SCHOOL_KINDS and m.organization.is_active
         ]
         if outside:
             # Police first: their notice carries the station's name.
-            outside.sort(key=lambda o: (o.kind not in POLICE_KINDS, o.name))
+            outside.sort(key=lambda o: (o.kind not in POLICE_KINDS, o.name, o.pk))
             return outside[0]
+    office_ids = sorted(services.supervising_offices([hazard.school]).get(hazard.school_id, []))
+    if office_ids:
+        return Organization.objects.filter(pk=office_ids[0]).first()
     return None
 
 
@@ -300,7 +318,7 @@ def hazard_notice(request, hazard_id: int):
         "hazards/hazards/hazard_notice.html",
         {
             "hazard": hazard,
-            "issuer": issuing_organization(hazard, request.user),
+            "issuer": issuing_organization(hazard),
             "issued_on": timezone.localtime(hazard.reported_at).date(),
             "printed_on": services.local_today(),
             "finding_photos": [p for p in hazard.photos.all() if p.kind == "finding"],

@@ -30,7 +30,8 @@ from huxiao.hazards.inspection_schemas import (
     InspectionPlanIn,
     SignOffIn,
 )
-from huxiao.hazards.models import ChecklistTemplate, TemplateItem
+from huxiao.hazards.models import TemplateItem
+from huxiao.hazards.template_selectors import template_drafts
 from huxiao.orgs.models import Organization
 
 router = Router(tags=["inspections"])
@@ -120,7 +121,9 @@ def inspection_plan(request, payload: InspectionPlanIn):
     school = Organization.objects.get(pk=payload.school_id)
     template = selectors.usable_templates().filter(pk=payload.template_id).first()
     if template is None:
-        draft = ChecklistTemplate.objects.filter(pk=payload.template_id).first()
+        # Only the actor's own offices' drafts: another office's draft answers like an
+        # unknown id.
+        draft = template_drafts(actor=actor).filter(pk=payload.template_id).first()
         if draft is None:
             raise ValidationError({"template_id": [_("Unknown or inaccessible record.")]})
         template = draft  # the service explains why a draft is refused

@@ -20,7 +20,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huxiao.audit.services import audit_create, audit_record, audit_update, snapshot
-from huxiao.core.names import person_name
 from huxiao.core.permissions import require
 from huxiao.core.roles import POLICE_KINDS, SCHOOL_KINDS, Action, OrgKind, role_allows
 from huxiao.core.scoping import memberships_of, school_filter_for_org
@@ -34,6 +33,7 @@ from huxiao.hazards.choices import (
 )
 from huxiao.hazards.models import (
     ChecklistTemplate,
+    Hazard,
     HazardPhoto,
     Inspection,
     InspectionAnswer,
@@ -115,8 +115,21 @@ def may_inspect(actor, school) -> bool:
     return bool(getattr(actor, "is_superuser", False) or inspecting_orgs(actor, school))
 
 
+def is_member_of_school(person, school_id: int) -> bool:
+    """Does `person` hold an active membership of the school itself (whatever their other
+    memberships)?"""
+    return any(m.organization_id == school_id for m in memberships_of(person))
+
+
 def is_inspector_of(actor, inspection: Inspection) -> bool:
+    """Is `actor` named on (or the planner of) the inspection, and independent of the
+    school unless it is the school's own self-check?"""
     if actor is None or not getattr(actor, "is_authenticated", False):
+        return False
+    if inspection.kind != InspectionKind.SELF_CHECK and is_member_of_school(
+        actor, inspection.school_id
+    ):
+        # An outside inspection is never filled or signed off from inside the school.
         return False
     if inspection.created_by_id == actor.pk:
         return True
@@ -127,6 +140,26 @@ def _require_inspector(actor, inspection: Inspection) -> None:
     require(actor, Action.INSPECT, inspection.school_id)
     if not is_inspector_of(actor, inspection):
         raise PermissionDenied(_("Only the inspectors of this inspection may do this."))
+
+
+def may_raise_findings(actor, inspection: Inspection) -> bool:
+    """May `actor` turn the inspection's findings into hazards? Its inspectors and planner
+    (from outside the school, unless it is a self-check); for a self-check also the
+    school's leaders. The inspected school never writes up an outside inspector's finding."""
+    if getattr(actor, "is_superuser", False):
+        return True
+    if is_inspector_of(actor, inspection) and may_inspect(actor, inspection.school):
+        return True
+    return inspection.kind == InspectionKind.SELF_CHECK and bool(
+        inspecting_orgs(actor, inspection.school, InspectionKind.SELF_CHECK)
+    )
+
+
+def require_may_raise_findings(actor, inspection: Inspection) -> None:
+    if not may_raise_findings(actor, inspection):
+        raise PermissionDenied(
+            _("Only the inspectors of this inspection may register its findings as hazards.")
+        )
 
 
 def _require_editable(inspection: Inspection) -> None:
@@ -214,6 +247,8 @@ def inspection_plan(
         raise ValidationError(
             {"inspectors": [_("At most %(n)s inspectors.") % {"n": MAX_INSPECTORS}]}
         )
+    # Named by number only: the planner may name any user id, and the refusal must not
+    # tell them who that is.
     unfit = [
         person
         for person in people
@@ -223,11 +258,25 @@ def inspection_plan(
         raise ValidationError(
             {
                 "inspectors": [
-                    _("These people may not inspect this school: %(names)s.")
-                    % {"names": "、".join(person_name(p) for p in unfit)}
+                    _("Inspector %(ids)s cannot inspect this school.")
+                    % {"ids": "、".join(f"#{p.pk}" for p in unfit)}
                 ]
             }
         )
+    if kind != InspectionKind.SELF_CHECK:
+        insiders = [person for person in people if is_member_of_school(person, school.pk)]
+        if insiders:
+            raise ValidationError(
+                {
+                    "inspectors": [
+                        _(
+                            "Inspector %(ids)s belongs to the inspected school and may only "
+                            "inspect its self-check."
+                        )
+                        % {"ids": "、".join(f"#{p.pk}" for p in insiders)}
+                    ]
+                }
+            )
 
     inspection = Inspection.objects.create(
         school=school,
@@ -239,11 +288,16 @@ def inspection_plan(
         created_by=actor,
     )
     inspection.inspectors.set(people)
-    audit_create(actor=actor, obj=inspection)
+    # A planned unannounced inspection must not show in the school's audit trail (its
+    # leaders may read it): its rows are filed under the inspecting organization, and the
+    # rows from the start on under the school (ADR 0026, "Review fixes").
+    audit_school = organization if inspection.unannounced else None
+    audit_create(actor=actor, obj=inspection, school=audit_school)
     audit_record(
         actor=actor,
         action="update",
         obj=inspection,
+        school=audit_school,
         changes={"inspectors": [p.pk for p in people]},
     )
     return inspection
@@ -289,13 +343,22 @@ def _clean_score(value, item: TemplateItem, result: str) -> Decimal:
         score = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise ValidationError(_("Enter the score as a number."), code="score") from None
-    if not score.is_finite() or score != score.quantize(Decimal("0.1")):
-        raise ValidationError(_("Enter the score with at most one decimal."), code="score")
+    if not score.is_finite():
+        raise ValidationError(_("Enter the score as a number."), code="score")
     if not Decimal(0) <= score <= item.max_score:
         raise ValidationError(
             _("The score must be between 0 and %(max)s.") % {"max": item.max_score},
             code="score_range",
         )
+    # Quantize only once the range is known: "1e30" would overflow the context's precision.
+    try:
+        one_decimal = score.quantize(Decimal("0.1"))
+    except InvalidOperation:
+        raise ValidationError(
+            _("Enter the score with at most one decimal."), code="score"
+        ) from None
+    if score != one_decimal:
+        raise ValidationError(_("Enter the score with at most one decimal."), code="score")
     return score
 
 
@@ -344,6 +407,23 @@ def inspection_answer(
     if existing_photos + len(cleaned_photos) > MAX_PHOTOS_PER_ANSWER:
         raise ValidationError(
             {"photos": [_("At most %(n)s photos per item.") % {"n": MAX_PHOTOS_PER_ANSWER}]}
+        )
+    if (
+        answer is not None
+        and answer.result != result
+        and Hazard.objects.filter(answer=answer).exists()
+    ):
+        # The signed-off report must not say "meets" on the item its hazard came from.
+        raise ValidationError(
+            {
+                "result": [
+                    _(
+                        "A hazard has been registered from this item; its result can no "
+                        "longer be changed."
+                    )
+                ]
+            },
+            code="has_hazard",
         )
     if inspection.status == InspectionStatus.PLANNED:
         _start(actor, inspection, now)
@@ -506,7 +586,9 @@ def finding_to_hazard(
 ):
     """Register a failed item as a hazard in one step: the item's category, its text and the
     inspector's note, the inspection and the answer; the answer's photos go with it. Allowed
-    before and after sign-off (raising a hazard does not change the inspection)."""
+    before and after sign-off (raising a hazard does not change the inspection). Only the
+    inspection's inspectors and planner may do it (for a self-check also the school's
+    leaders): the hazard's level, title and deadline are the inspector's call."""
     answer = (
         InspectionAnswer.objects.select_for_update()
         .select_related("inspection__school", "item")
@@ -514,6 +596,7 @@ def finding_to_hazard(
     )
     inspection = answer.inspection
     require(actor, Action.REPORT_HAZARD, inspection.school_id)
+    require_may_raise_findings(actor, inspection)
     if answer.result != AnswerResult.FAIL:
         raise ValidationError(
             _("Only an item that does not meet the requirement becomes a hazard."),

@@ -57,7 +57,8 @@ def _detail_context(request, inspection, **extra) -> dict:
         "answered": len(progress["items"]) - len(progress["unanswered"]),
         "is_inspector": services.is_inspector_of(request.user, inspection)
         and can(request.user, Action.INSPECT, inspection.school_id),
-        "can_report": can(request.user, Action.REPORT_HAZARD, inspection.school_id),
+        "can_report": can(request.user, Action.REPORT_HAZARD, inspection.school_id)
+        and services.may_raise_findings(request.user, inspection),
         "sign_off_form": SignOffForm(),
         "nav_active": NAV,
     }

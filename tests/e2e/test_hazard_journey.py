@@ -132,9 +132,9 @@ def _answer_all(page, photo_required: dict[str, bool]) -> int:
         text = page.get_by_test_id("item-text").inner_text().strip()
         form = page.get_by_test_id("answer-form")
         if text == FAILED_ITEM:
-            # No note: "生成隐患" joins the item and its note with a newline, which the
-            # hazard's text check refuses today (reported with issue 6).
+            # With a note: "生成隐患" carries it into the hazard's description.
             form.get_by_test_id("result-fail").check()
+            form.locator("textarea[name=note]").fill("北侧围墙有缺口\n约两米宽")
             page.get_by_test_id("answer-photo").set_input_files(_photo("wall.png"))
         elif text == NOT_APPLICABLE_ITEM:
             form.get_by_test_id("result-na").check()

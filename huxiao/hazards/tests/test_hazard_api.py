@@ -3,7 +3,10 @@ state does not allow them), bad input as 400, and multipart evidence."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from huxiao.hazards.models import Hazard
 from huxiao.hazards.tests.hazard_fixtures import (
@@ -90,18 +93,19 @@ def test_moves(api, hworld, client, media):
     h = report(w)
     url = f"{BASE}/{h.pk}"
     owner = w.users["security"]
+    soon = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
     r = api(
         "post",
         f"{url}/assign",
         w.users["principal"],
-        json={"owner_id": owner.pk, "deadline": "2999-01-01"},
+        json={"owner_id": owner.pk, "deadline": soon},
     )
     assert r.status_code == 200 and r.json()["owner_id"] == owner.pk
     bad = api(
         "post",
         f"{url}/assign",
         w.users["principal"],
-        json={"owner_id": w.users["edu"].pk, "deadline": "2999-01-01"},
+        json={"owner_id": w.users["edu"].pk, "deadline": soon},
     )
     assert bad.status_code == 400 and "owner" in bad.json()["errors"]
     assert (
@@ -109,7 +113,7 @@ def test_moves(api, hworld, client, media):
             "post",
             f"{url}/assign",
             w.users["teacher"],
-            json={"owner_id": owner.pk, "deadline": "2999-01-01"},
+            json={"owner_id": owner.pk, "deadline": soon},
         ).status_code
         == 403
     )
@@ -138,6 +142,11 @@ def test_verify_and_reopen(api, hworld, media):
     data = api("post", f"{url}/verify", w.users["gov"], json={"note": "ok"}).json()
     assert data["status"] == "closed" and data["closed_at"]
     assert (
-        api("post", f"{url}/reopen", w.users["gov"], json={"reason": "复发"}).json()["status"]
+        api(
+            "post",
+            f"{url}/reopen",
+            w.users["gov"],
+            json={"reason": "复发", "deadline": timezone.localdate().isoformat()},
+        ).json()["status"]
         == "rectifying"
     )

@@ -4,9 +4,12 @@ then the supervising office), idempotent the same day, fast on many hazards."""
 from __future__ import annotations
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from huxiao.core.roles import Role
+from huxiao.core.scoping import clear_scope_cache
 from huxiao.hazards import hazard_services as hs
 from huxiao.hazards import tasks
 from huxiao.hazards.models import Hazard, HazardEvent
@@ -18,6 +21,7 @@ from huxiao.hazards.tests.hazard_fixtures import (
     report,
 )
 from huxiao.notify.models import Delivery, Notification
+from huxiao.orgs.tests.factories import MembershipFactory, SchoolFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -93,20 +97,118 @@ def test_only_open_hazards_past_their_deadline(hworld, media):
     assert no_deadline.escalation_level == 0
 
 
-def test_a_new_deadline_restarts_the_ladder(hworld, overdue):
+def test_assigning_again_neither_moves_the_deadline_later_nor_resets_the_ladder(hworld, overdue):
+    """Review fix 4: a principal re-assigning with a later deadline used to wipe the
+    escalation to the office (ADR 0026, "Review fixes")."""
+    w = hworld
+    assign_deadline(overdue, day(1))
+    hs.hazards_escalate(now=at(day(3)))
+    hs.hazards_escalate(now=at(day(4)))
+    overdue.refresh_from_db()
+    assert overdue.escalation_level == 2
+    with pytest.raises(ValidationError) as exc:
+        hs.hazard_assign(
+            actor=w.users["principal"],
+            hazard=overdue,
+            owner=w.users["security"],
+            deadline=day(300),
+            now=at(day(4), "12:00"),
+        )
+    assert day(1).isoformat() in exc.value.message_dict["deadline"][0]
+    # Another owner, the deadline kept (even though it has passed): the ladder stays.
+    hs.hazard_assign(
+        actor=w.users["principal"],
+        hazard=overdue,
+        owner=w.users["guard"],
+        deadline=None,
+        now=at(day(4), "12:00"),
+    )
+    overdue.refresh_from_db()
+    assert (overdue.owner, overdue.deadline, overdue.escalation_level) == (
+        w.users["guard"],
+        day(1),
+        2,
+    )
+
+
+def test_an_extension_by_the_supervising_side_restarts_the_ladder(hworld, overdue):
     w = hworld
     assign_deadline(overdue, MONDAY)
     hs.hazards_escalate(now=at(day(2)))
     overdue.refresh_from_db()
-    hs.hazard_assign(
-        actor=w.users["principal"],
+    assert overdue.escalation_level == 1
+    # The school cannot extend its own deadline, even with VERIFY_HAZARD elsewhere.
+    with pytest.raises(PermissionDenied):
+        hs.hazard_extend(
+            actor=w.users["principal"],
+            hazard=overdue,
+            deadline=day(9),
+            reason="材料未到",
+            now=at(day(2), "10:00"),
+        )
+    with pytest.raises(ValidationError) as exc:
+        hs.hazard_extend(
+            actor=w.users["edu"], hazard=overdue, deadline=day(9), reason="", now=at(day(2))
+        )
+    assert "reason" in exc.value.message_dict
+    hs.hazard_extend(
+        actor=w.users["edu"],
         hazard=overdue,
-        owner=w.users["security"],
-        deadline=day(5),
+        deadline=day(9),
+        reason="材料未到",
         now=at(day(2), "10:00"),
     )
     overdue.refresh_from_db()
-    assert (overdue.escalation_level, overdue.escalated_at) == (0, None)
+    assert (overdue.deadline, overdue.escalation_level, overdue.escalated_at) == (day(9), 0, None)
+    event = overdue.events.order_by("-id").first()
+    assert event.actor == w.users["edu"] and "材料未到" in event.note
+    assert hs.hazards_escalate(now=at(day(3)))["level_1"] == []
+
+
+def test_a_submitted_hazard_is_not_escalated(hworld, hazard):
+    """Review fix 6: waiting for the verifier is not the school's delay."""
+    w = hworld
+    h = advance(w, hazard, "submitted")
+    assert h.deadline == day(5)
+    assert hs.hazards_escalate(now=at(day(7), "07:30")) == {"level_1": [], "level_2": []}
+    # Sent back after the deadline: the school's turn again, and the ladder climbs.
+    hs.hazard_reject(actor=w.users["edu"], hazard=h, reason="照片不清楚", now=at(day(7), "09:00"))
+    assert hs.hazards_escalate(now=at(day(8), "07:30"))["level_1"] == [h.pk]
+
+
+def test_a_reopened_hazard_needs_a_new_deadline(hworld, hazard):
+    """Review fix 6: reopened on its old, past deadline it was escalated the next morning."""
+    w = hworld
+    h = advance(w, hazard, "closed")
+    with pytest.raises(ValidationError) as exc:
+        hs.hazard_reopen(actor=w.users["edu"], hazard=h, reason="又堵了", now=at(day(20)))
+    assert "deadline" in exc.value.message_dict
+    h = hs.hazard_reopen(
+        actor=w.users["edu"], hazard=h, reason="又堵了", deadline=day(27), now=at(day(20))
+    )
+    assert h.deadline == day(27) and h.status == "rectifying"
+    assert hs.hazards_escalate(now=at(day(21))) == {"level_1": [], "level_2": []}
+
+
+def test_the_scan_does_not_grow_with_the_number_of_schools(hworld, media):
+    """Review fix 6: one notification batch, not a query round per school."""
+    w = hworld
+
+    def run(n: int) -> int:
+        schools = [SchoolFactory(town=w.town, police_station=w.station) for _ in range(n)]
+        clear_scope_cache(w.users["police"])
+        for school in schools:
+            MembershipFactory(user=UserFactory(), organization=school, role=Role.PRINCIPAL)
+            report(w, school=school, deadline=day(1))
+        with CaptureQueriesContext(connection) as ctx:
+            result = hs.hazards_escalate(now=at(day(3 + n)))
+        assert len(result["level_1"]) == n
+        return len(ctx.captured_queries)
+
+    two = run(2)
+    Hazard.objects.all().delete()
+    twelve = run(12)
+    assert twelve <= two + 2, (two, twelve)
 
 
 def test_the_scan_takes_a_constant_number_of_queries(hworld, media):

@@ -3,8 +3,11 @@ the allowed moves, the report form, the moves by post, photos and the printable 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from huxiao.hazards.models import Hazard
 from huxiao.hazards.tests.hazard_fixtures import (
@@ -127,7 +130,8 @@ def test_detail_shows_the_allowed_moves(client, hworld, hazard):
     body = login(client, w.users["principal"]).get(url).content.decode()
     assert 'data-testid="move-assign"' in body and 'data-testid="move-verify"' not in body
     body = login(client, w.users["edu"]).get(url).content.decode()
-    assert 'data-testid="move-' not in body
+    # The supervising side may only extend the deadline (ADR 0026, "Review fixes").
+    assert 'data-testid="move-extend"' in body and 'data-testid="move-assign"' not in body
     assert login(client, w.users["farpolice"]).get(url).status_code == 404
     assert (
         login(client, w.users["principal"])
@@ -142,12 +146,12 @@ def test_the_whole_journey_through_the_pages(client, hworld, media, settings):
     h = report(w)
     move = lambda name: reverse("hazards:hazard_move", args=[h.pk, name])  # noqa: E731
     c = login(client, w.users["principal"])
-    deadline = (Hazard.objects.get(pk=h.pk).reported_at.date()).isoformat()
+    deadline = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
     response = c.post(
         move("assign"),
         {
             "assign-owner": w.users["security"].pk,
-            "assign-deadline": "2999-01-01",
+            "assign-deadline": deadline,
             "assign-plan": "清理",
         },
     )
@@ -196,7 +200,7 @@ def test_bad_assign_input_is_400(client, hworld, hazard):
     assert response.status_code == 400
     assert "不能早于今天" in response.content.decode()
     response = c.post(
-        url, {"assign-owner": w.users["principal2"].pk, "assign-deadline": "2999-01-01"}
+        url, {"assign-owner": w.users["principal2"].pk, "assign-deadline": "2099-01-01"}
     )
     assert response.status_code == 400
     hazard.refresh_from_db()
@@ -227,3 +231,29 @@ def test_notice(client, hworld, media):
 def test_navigation_entry(client, hworld):
     body = login(client, hworld.users["teacher"]).get(LIST).content.decode()
     assert LIST in body
+
+
+def test_a_photo_whose_file_is_gone_is_404(client, hworld, media):
+    """Review fix 7: FileNotFoundError was a 500."""
+    h = report(hworld, photos=[photo()])
+    stored = h.photos.get()
+    stored.file.storage.delete(stored.file.name)
+    client.raise_request_exception = False
+    response = login(client, hworld.users["principal"]).get(
+        reverse("hazards:hazard_photo", args=[stored.pk])
+    )
+    assert response.status_code == 404
+
+
+def test_the_notices_issuer_does_not_depend_on_who_prints_it(client, hworld, media):
+    """Review fix 8: a hazard reported by the school itself was issued in the name of
+    whoever printed it; now the school's supervising education office issues it."""
+    w = hworld
+    h = report(w, actor=w.users["principal"])
+    url = reverse("hazards:hazard_notice", args=[h.pk])
+    issuers = set()
+    for name in ("principal", "police", "edu", "gov"):
+        response = login(client, w.users[name]).get(url)
+        assert response.status_code == 200
+        issuers.add(response.context["issuer"])
+    assert issuers == {w.edu_office}

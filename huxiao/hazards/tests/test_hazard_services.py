@@ -74,7 +74,9 @@ def do(move, w, hazard, actor_name=None, **overrides):
     actor = w.users[actor_name or MOVE_ACTOR[move]]
     now = overrides.pop("now", at(MONDAY, "11:00"))
     if move == "assign":
-        kwargs = {"owner": w.users["security"], "deadline": day(7), "plan": "计划"}
+        # Assigning again keeps the deadline (only the supervising side extends it).
+        deadline = day(7) if hazard.deadline is None else hazard.deadline
+        kwargs = {"owner": w.users["security"], "deadline": deadline, "plan": "计划"}
         kwargs.update(overrides)
         return hs.hazard_assign(actor=actor, hazard=hazard, now=now, **kwargs)
     if move == "start":
@@ -86,6 +88,8 @@ def do(move, w, hazard, actor_name=None, **overrides):
     if move == "verify":
         return hs.hazard_verify(actor=actor, hazard=hazard, now=now, **overrides)
     kwargs = {"reason": "照片不清楚"}
+    if move == "reopen":
+        kwargs["deadline"] = day(7)
     kwargs.update(overrides)
     func = hs.hazard_reject if move == "reject" else hs.hazard_reopen
     return func(actor=actor, hazard=hazard, now=now, **kwargs)
@@ -393,6 +397,7 @@ def inspection(hworld):
         organization=w.station,
         planned_on=MONDAY,
         status=InspectionStatus.IN_PROGRESS,
+        created_by=w.users["police"],
     )
     answers = [
         InspectionAnswer.objects.create(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from huxiao.hazards.choices import InspectionKind
-from huxiao.hazards.models import Inspection, InspectionAnswer
+from huxiao.hazards.models import ChecklistTemplate, Inspection, InspectionAnswer
 from huxiao.hazards.tests import inspection_fixtures
 from huxiao.hazards.tests.inspection_fixtures import TODAY, fill, make_template, plan, png
+from huxiao.orgs.models import Membership
 
 insp = inspection_fixtures.insp
 BASE = "/api/v1/inspections"
@@ -49,11 +50,18 @@ def test_plan_bad_input(api, insp):
     edu = insp.users["edu"]
     r = api("post", BASE, edu, json=_plan_body(insp, planned_on="2999-01-01"))
     assert r.status_code == 400 and "planned_on" in r.json()["errors"]
-    draft = make_template("draft", published=False, current=False)
-    r = api("post", BASE, edu, json=_plan_body(insp, template_id=draft.pk))
+    own = make_template("own", published=False, current=False)
+    ChecklistTemplate.objects.filter(pk=own.pk).update(
+        owner=Membership.objects.filter(user=edu).first().organization
+    )
+    r = api("post", BASE, edu, json=_plan_body(insp, template_id=own.pk))
     assert r.status_code == 400 and "template" in r.json()["errors"]
-    r = api("post", BASE, edu, json=_plan_body(insp, template_id=2**40))
-    assert r.status_code == 400
+    # Another office's draft answers exactly like an unknown id (review fix 8).
+    other = make_template("draft", published=False, current=False)
+    r_other = api("post", BASE, edu, json=_plan_body(insp, template_id=other.pk))
+    r_unknown = api("post", BASE, edu, json=_plan_body(insp, template_id=2**40))
+    assert r_other.status_code == r_unknown.status_code == 400
+    assert r_other.json() == r_unknown.json()
     r = api("post", BASE, edu, json=_plan_body(insp, extra_field=1))
     assert r.status_code == 400
     assert not Inspection.objects.exists()

@@ -433,3 +433,93 @@ def test_progress_counts(insp):
     assert progress["unanswered"] == []
     assert progress["missing_photos"] == [insp.template.gate]
     assert (progress["score"], progress["max_score"]) == (Decimal("13.5"), Decimal("17.5"))
+
+
+# ------------------------------------------------------------------ review fixes
+
+
+def test_a_planned_unannounced_inspection_stays_out_of_the_schools_audit_trail(client, insp):
+    """Review fix 1: the principal (VIEW_AUDIT) read the planning rows of the unannounced
+    inspection in the audit trail."""
+    from huxiao.audit.selectors import audit_event_list
+
+    inspection = plan(insp, "edu", unannounced=True)
+    principal = insp.users["principal"]
+    rows = audit_event_list(actor=principal).filter(object_type="hazards.inspection")
+    assert not rows.exists()
+    client.force_login(principal)
+    page = client.get("/audit/?object_type=hazards.inspection")
+    assert page.status_code == 200 and inspection.get_kind_display() not in page.content.decode()
+    # Filed under the inspecting organization, not lost.
+    assert set(
+        AuditEvent.objects.filter(
+            object_type="hazards.inspection", object_id=str(inspection.pk)
+        ).values_list("school_id", flat=True)
+    ) == {inspection.organization_id}
+    # From the start on, the school sees its inspection's trail.
+    services.inspection_start(actor=insp.users["edu"], inspection=inspection, now=NOW)
+    assert rows.filter(object_id=str(inspection.pk)).exists()
+    # An announced inspection is the school's from the start.
+    announced = plan(insp, "edu")
+    assert rows.filter(object_id=str(announced.pk)).exists()
+
+
+def test_school_members_inspect_only_their_self_check(insp):
+    """Review fix 3: the principal, named on the central school's inspection of their own
+    school, answered and signed it off."""
+    principal = insp.users["principal"]
+    with pytest.raises(ValidationError) as exc:
+        plan(insp, "edu", inspectors=[insp.users["edu"], principal])
+    assert f"#{principal.pk}" in exc.value.message_dict["inspectors"][0]
+    # One named before this rule (or who joined the school since) is refused all the same.
+    inspection = plan(insp, "edu")
+    inspection.inspectors.add(principal)
+    with pytest.raises(PermissionDenied):
+        fill(insp, inspection, who="principal")
+    fill(insp, inspection)
+    with pytest.raises(PermissionDenied):
+        services.inspection_sign_off(actor=principal, inspection=inspection, now=NOW)
+    inspection.refresh_from_db()
+    assert inspection.status != InspectionStatus.SIGNED_OFF
+    # Their own self-check is theirs.
+    own = plan(insp, "security", kind=InspectionKind.SELF_CHECK, inspectors=[principal])
+    fill(insp, own, who="principal")
+    assert services.inspection_sign_off(actor=principal, inspection=own, now=NOW).is_signed_off
+
+
+def test_an_unfit_inspector_is_named_by_number_only(insp):
+    """Review fix 8: the refusal echoed the name of any user id the planner typed."""
+    far = insp.users["farpolice"]
+    with pytest.raises(ValidationError) as exc:
+        plan(insp, "edu", inspectors=[far])
+    message = exc.value.message_dict["inspectors"][0]
+    assert f"#{far.pk}" in message
+    assert far.username not in message and (far.get_full_name() or "\0") not in message
+
+
+@pytest.mark.parametrize("score", ["1e30", "1E+5000", "9" * 19, "1e-30", "-1e30"])
+def test_absurd_scores_are_refused_with_a_message(insp, score):
+    """Review fix 7: quantize raised InvalidOperation (500) on "1e30"."""
+    inspection = plan(insp, "edu")
+    with pytest.raises(ValidationError) as exc:
+        services.inspection_answer(
+            actor=insp.users["edu"],
+            inspection=inspection,
+            item=insp.template.register,
+            result="pass",
+            score=score,
+            now=NOW,
+        )
+    assert "score" in exc.value.message_dict
+    assert not InspectionAnswer.objects.exists()
+
+
+def test_absurd_score_through_the_api_is_400(api, insp):
+    inspection = plan(insp, "edu")
+    r = api(
+        "post",
+        f"/api/v1/inspections/{inspection.pk}/answers",
+        insp.users["edu"],
+        json={"item_id": insp.template.register.pk, "result": "pass", "score": "1e30"},
+    )
+    assert r.status_code == 400 and "score" in r.json()["errors"]
