@@ -309,6 +309,9 @@ class Hazard(models.Model):
             models.Index(fields=["school", "status"]),
             models.Index(fields=["status", "deadline"]),
             models.Index(fields=["school", "reported_at"]),
+            # The list's order (newest first): a page need not sort every hazard of a
+            # county (bench/supervision).
+            models.Index(fields=["-reported_at", "-id"], name="hazard_newest_first"),
         ]
 
     def __str__(self) -> str:
