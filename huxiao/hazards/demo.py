@@ -459,6 +459,11 @@ def load_demo_hazards(*, today: dt.date | None = None, stdout=None) -> dict:
     if not getattr(settings, "DEMO_MODE", False):
         raise DemoModeOff("Demo mode is off (set HUXIAO_DEMO=1).")
     created = {"inspections": 0, "hazards": 0, "escalated": 0}
+    # The data migration ships them; a database flushed since (a transactional test run)
+    # has lost them, and the demo needs them: load what is missing (idempotent).
+    from huxiao.hazards.shipped_templates import load_shipped_templates
+
+    load_shipped_templates()
     users = {
         user.username: user
         for user in get_user_model().objects.filter(username__in=USERNAMES, is_active=True)
