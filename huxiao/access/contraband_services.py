@@ -22,6 +22,7 @@ from huxiao.access import photos
 from huxiao.access.choices import CarrierKind, ContrabandCategory, Handling
 from huxiao.access.models import Interception, Visit
 from huxiao.audit.services import audit_create, audit_update, snapshot
+from huxiao.core.names import acting_user
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action, role_allows
 from huxiao.orgs.models import Membership
@@ -136,7 +137,7 @@ def interception_record(
         visit=found_visit,
         handling=handling,
         note=note or "",
-        recorded_by=actor if getattr(actor, "pk", None) else None,
+        recorded_by=acting_user(actor),
     )
     try:
         photos.set_photo(interception, photo)

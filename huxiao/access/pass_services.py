@@ -21,7 +21,7 @@ from huxiao.access.choices import Direction, PassKind, RefusalReason, ScanResult
 from huxiao.access.models import GatePass, PassScan
 from huxiao.access.plates import clean_plate
 from huxiao.audit.services import audit_create, audit_update, snapshot
-from huxiao.core.names import actor_label
+from huxiao.core.names import acting_user, actor_label
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action
 from huxiao.people import validation as v
@@ -130,7 +130,7 @@ def pass_issue(
         serial=codes.new_serial(),
         valid_from=valid_from,
         valid_until=valid_until,
-        issued_by=actor if getattr(actor, "pk", None) else None,
+        issued_by=acting_user(actor),
     )
     audit_create(actor=actor, obj=gate_pass)
     return gate_pass
@@ -148,7 +148,7 @@ def pass_revoke(*, actor, gate_pass: GatePass, reason: str, now=None) -> GatePas
         raise ValidationError({"reason": [_("This pass has already been revoked.")]})
     before = snapshot(locked)
     locked.revoked_at = now or timezone.now()
-    locked.revoked_by = actor if getattr(actor, "pk", None) else None
+    locked.revoked_by = acting_user(actor)
     locked.revoke_reason = reason
     locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     audit_update(actor=actor, obj=locked, before=before)
@@ -203,6 +203,6 @@ def pass_scan(*, actor, school, text, direction="in", now=None) -> PassScan:
         direction=direction,
         result=ScanResult.REFUSED if reason else ScanResult.ACCEPTED,
         reason=reason,
-        scanned_by=actor if getattr(actor, "pk", None) else None,
+        scanned_by=acting_user(actor),
         scanned_by_label=actor_label(actor),
     )

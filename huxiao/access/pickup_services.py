@@ -47,7 +47,7 @@ from huxiao.access.models import (
 )
 from huxiao.audit.services import audit_create, audit_update, snapshot
 from huxiao.core import crypto
-from huxiao.core.names import actor_label
+from huxiao.core.names import acting_user, actor_label
 from huxiao.core.permissions import require
 from huxiao.core.roles import SCHOOL_KINDS, Action, Role
 from huxiao.people.validation import FieldErrors, clean_id_number, clean_phone, clean_text
@@ -289,7 +289,7 @@ def _issue(*, actor, school, guardian=None, delegate=None, now=None) -> IssuedCo
         pin_hash=hashed,
         card_serial=codes.new_serial(),
         secret_encrypted=crypto.encrypt(secrets.token_bytes(32).hex()),
-        issued_by=actor if getattr(actor, "pk", None) else None,
+        issued_by=acting_user(actor),
         issued_at=now,
     )
     audit_create(actor=actor, obj=code)
@@ -412,7 +412,7 @@ def delegate_add(
             at=moment,
             reason=RefusalReason.DELEGATE_LATE,
             child=child,
-            by=actor if getattr(actor, "pk", None) else None,
+            by=acting_user(actor),
             by_label=actor_label(actor) if actor is not None else (named_by.name[:150]),
         )
         raise PickupRefused(
@@ -456,7 +456,7 @@ def delegate_add(
             relationship=relationship,
             on_date=moment.date(),
             named_by=named_by,
-            added_by=actor if getattr(actor, "pk", None) else None,
+            added_by=acting_user(actor),
             added_at=moment,
         )
         delegate.set_id_number(id_number or "")
@@ -623,7 +623,7 @@ def _refuse(
         reason=reason,
         child=child,
         code=code,
-        by=actor if getattr(actor, "pk", None) and not getattr(actor, "is_device", False) else None,
+        by=acting_user(actor),
         by_label=actor_label(actor),
     )
     if alert:
@@ -1057,9 +1057,7 @@ def pickup_release(*, actor, school, token, now=None) -> Release:
                 school_class=child.school_class,
                 on_date=local_now(now).date(),
                 released_at=now,
-                released_by=actor
-                if getattr(actor, "pk", None) and not getattr(actor, "is_device", False)
-                else None,
+                released_by=acting_user(actor),
                 released_by_label=actor_label(actor),
                 guardian=code.guardian,
                 delegate=code.delegate,

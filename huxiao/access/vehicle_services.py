@@ -21,6 +21,7 @@ from huxiao.access.models import GatePass, VehicleMovement
 from huxiao.access.pass_services import pass_scan
 from huxiao.access.plates import clean_plate
 from huxiao.audit.services import audit_create, audit_update, snapshot
+from huxiao.core.names import acting_user
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action
 from huxiao.people import validation as v
@@ -119,7 +120,7 @@ def vehicle_enter(
                 note=note or "",
                 gate_pass=gate_pass,
                 entered_at=now,
-                recorded_by=actor if getattr(actor, "pk", None) else None,
+                recorded_by=acting_user(actor),
             )
             audit_create(actor=actor, obj=movement)
     except IntegrityError:

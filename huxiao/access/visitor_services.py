@@ -47,6 +47,7 @@ from huxiao.audit.services import audit_create, audit_record, audit_update, snap
 from huxiao.core import crypto
 from huxiao.core.events import groups_for_school, publish_on_commit
 from huxiao.core.idcard import validate_id_number
+from huxiao.core.names import acting_user
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action, Role
 from huxiao.core.scoping import can, memberships_of
@@ -218,12 +219,6 @@ def _duplicate_message(checked_in_at: dt.datetime) -> str:
     }
 
 
-def _actor_user(actor):
-    if actor is None or getattr(actor, "is_device", False) or not actor.is_authenticated:
-        return None
-    return actor
-
-
 def _actor_label(actor) -> str:
     if getattr(actor, "is_device", False):
         return str(actor)[:150]
@@ -366,7 +361,7 @@ def _save_check_in(*, actor, school, cleaned, invited, hold, now) -> Visit:
     if cleaned["photo"][0]:
         visit.photo_encrypted, visit.photo_content_type = cleaned["photo"]
     visit.checked_in_at = now
-    visit.checked_in_by = _actor_user(actor)
+    visit.checked_in_by = acting_user(actor)
     visit.checked_in_by_label = _actor_label(actor)
     if hold:
         visit.screening = Screening.HOLD
@@ -660,7 +655,7 @@ def visit_hold_resolve(
                 locked.status = VisitStatus.CANCELLED
             locked.hold_resolution = decision
             locked.hold_resolved_at = now
-            locked.hold_resolved_by = _actor_user(actor)
+            locked.hold_resolved_by = acting_user(actor)
             locked.hold_note = note or ""
             locked.save()
             audit_update(actor=actor, obj=locked, before=before)
@@ -750,7 +745,7 @@ def visit_check_out(*, actor, visit: Visit, now: dt.datetime | None = None) -> V
         before = snapshot(locked)
         locked.status = VisitStatus.LEFT
         locked.checked_out_at = now
-        locked.checked_out_by = _actor_user(actor)
+        locked.checked_out_by = acting_user(actor)
         locked.save()
         audit_update(actor=actor, obj=locked, before=before)
         _publish(locked)
@@ -788,7 +783,7 @@ def can_pre_register(actor, school) -> bool:
 
 
 def _own_staff(actor, school) -> Staff | None:
-    user = _actor_user(actor)
+    user = acting_user(actor)
     if user is None:
         return None
     return Staff.objects.filter(school=school, user=user, is_active=True).first()
@@ -845,7 +840,7 @@ def visit_pre_register(
             expected_on=day,
             status=VisitStatus.EXPECTED,
             invitation_code=codes.new_serial(),
-            invited_by=_actor_user(actor),
+            invited_by=acting_user(actor),
         )
         audit_create(actor=actor, obj=visit)
         _publish(visit)
@@ -886,7 +881,7 @@ def blocked_visitor_add(*, actor, school, name, id_number, reason) -> BlockedVis
         errors.add("id_number", _("This person is already on the blocklist."))
     errors.raise_if_any()
     with transaction.atomic():
-        entry = BlockedVisitor(school=school, name=name, reason=reason, added_by=_actor_user(actor))
+        entry = BlockedVisitor(school=school, name=name, reason=reason, added_by=acting_user(actor))
         entry.set_id_number(number)
         entry.save()
         audit_create(actor=actor, obj=entry)

@@ -21,7 +21,7 @@ from huxiao.alarms import events
 from huxiao.alarms.choices import OPEN_STATUSES, AlarmEventType, AlarmKind, AlarmSource, AlarmStatus
 from huxiao.alarms.models import Alarm, AlarmEvent
 from huxiao.audit.services import audit_create, audit_record
-from huxiao.core.names import actor_label
+from huxiao.core.names import acting_user, actor_label
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action
 from huxiao.core.scoping import can
@@ -44,16 +44,12 @@ class AlreadyTaken(Exception):
         self.alarm = alarm
 
 
-def _user_or_none(actor):
-    return None if actor is None or getattr(actor, "is_device", False) else actor
-
-
 def _event(alarm, type_, *, actor, at, **data) -> AlarmEvent:
     return AlarmEvent.objects.create(
         alarm=alarm,
         type=type_,
         at=at,
-        actor=_user_or_none(actor),
+        actor=acting_user(actor),
         actor_label=actor_label(actor),
         data=data,
     )
@@ -122,7 +118,7 @@ def alarm_raise(
                 is_drill=bool(drill),
                 source=source,
                 raised_at=now,
-                raised_by=_user_or_none(actor),
+                raised_by=acting_user(actor),
                 raised_by_device_id=getattr(actor, "device_id", None),
                 cancel_window_ends_at=now
                 + dt.timedelta(seconds=settings.ALARM_CANCEL_WINDOW_SECONDS),

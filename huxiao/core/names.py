@@ -21,6 +21,19 @@ def person_name(user) -> str:
     return name or user.get_username()
 
 
+def acting_user(actor):
+    """The user behind an action, for a "by" foreign key: None for the platform's own jobs,
+    a device (gate terminal, alarm box) and an anonymous caller."""
+    if (
+        actor is None
+        or getattr(actor, "is_device", False)
+        or not getattr(actor, "is_authenticated", False)
+        or not getattr(actor, "pk", None)
+    ):
+        return None
+    return actor
+
+
 def actor_label(actor) -> str:
     """Who did it, as a timeline row keeps it (at most 150 characters): a person's name, a
     device's name, or "system" for the platform's own jobs."""

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from huxiao.audit.models import AuditAction
 from huxiao.audit.services import audit_bulk_create, audit_create, audit_record
 from huxiao.core import request_context
+from huxiao.core.names import acting_user
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action
 from huxiao.imports.choices import RUNNING_STATUSES, ImportKind, ImportStatus
@@ -61,10 +62,6 @@ def _check_kind(kind: str) -> None:
         raise ValidationError({"kind": [_("Choose one of the rosters offered.")]})
 
 
-def _user_or_none(actor):
-    return actor if getattr(actor, "pk", None) and not getattr(actor, "is_device", False) else None
-
-
 # ---------------------------------------------------------------- upload
 
 
@@ -93,7 +90,7 @@ def import_job_create(*, actor, school, kind: str, uploaded_file) -> ImportJob:
     job = ImportJob(
         school=school,
         kind=kind,
-        created_by=_user_or_none(actor),
+        created_by=acting_user(actor),
         original_filename=os.path.basename(str(uploaded_file.name or ""))[:255] or "upload.xlsx",
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )

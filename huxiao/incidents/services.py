@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from huxiao.alarms.choices import AlarmStatus
 from huxiao.alarms.models import Alarm
 from huxiao.audit.services import audit_create, audit_delete, audit_update, snapshot
-from huxiao.core.names import actor_label, person_name
+from huxiao.core.names import acting_user, actor_label, person_name
 from huxiao.incidents import rules
 from huxiao.incidents.choices import GroupKind, IncidentEventType, IncidentStatus, TaskStatus
 from huxiao.incidents.models import GroupMember, Incident, IncidentEvent, ResponseGroup, Task
@@ -32,16 +32,12 @@ NOT_A_RESPONDER = _("Choose a person of the school or of its police station or p
 display_name = person_name
 
 
-def _user_or_none(actor):
-    return None if actor is None or getattr(actor, "is_device", False) else actor
-
-
 def _event(incident, type_, *, actor, at, **data) -> IncidentEvent:
     return IncidentEvent.objects.create(
         incident=incident,
         type=type_,
         at=at,
-        actor=_user_or_none(actor),
+        actor=acting_user(actor),
         actor_label=actor_label(actor),
         data=data,
     )
@@ -132,7 +128,7 @@ def incident_open_from_alarm(
                 alarm=alarm,
                 title=title or _default_title(alarm),
                 opened_at=now,
-                opened_by=_user_or_none(actor),
+                opened_by=acting_user(actor),
                 commander=commander,
             )
             ResponseGroup.objects.bulk_create(
@@ -342,7 +338,7 @@ def task_add(
         owner=owner,
         due_at=due_at,
         created_at=now,
-        created_by=_user_or_none(actor),
+        created_by=acting_user(actor),
     )
     _event(
         incident,
@@ -378,7 +374,7 @@ def task_complete(*, actor, task: Task, note: str = "", now=None) -> Task:
     before = snapshot(task)
     overdue = task.is_overdue(now)
     task.status = TaskStatus.DONE
-    task.done_at, task.done_by = now, _user_or_none(actor)
+    task.done_at, task.done_by = now, acting_user(actor)
     task.save(update_fields=["status", "done_at", "done_by"])
     _event(
         incident,
@@ -441,7 +437,7 @@ def incident_close(
     for field, value in cleaned.items():
         setattr(incident, field, value or "")
     incident.status = IncidentStatus.CLOSED
-    incident.closed_at, incident.closed_by = now, _user_or_none(actor)
+    incident.closed_at, incident.closed_by = now, acting_user(actor)
     incident.save(update_fields=[*cleaned, "status", "closed_at", "closed_by"])
     open_tasks = list(
         incident.tasks.filter(status=TaskStatus.OPEN).order_by("due_at", "pk").values("pk", "title")

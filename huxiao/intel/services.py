@@ -26,6 +26,7 @@ from huxiao.audit.models import AuditAction
 from huxiao.audit.services import audit_record, diff, snapshot
 from huxiao.core import crypto
 from huxiao.core.idcard import birth_date_of
+from huxiao.core.names import acting_user
 from huxiao.core.roles import Action, OrgKind, Role
 from huxiao.core.scoping import can
 from huxiao.intel import phonetic, rules
@@ -293,7 +294,7 @@ def person_register(
         cleaned["next_review_on"] = today + dt.timedelta(
             days=REVIEW_INTERVAL_DAYS[cleaned["risk_level"]]
         )
-    person = HighRiskPerson(station=station, created_by=_user_or_none(actor))
+    person = HighRiskPerson(station=station, created_by=acting_user(actor))
     _apply(person, cleaned)
     person.save()
     person.related_schools.set(cleaned["related_school_ids"])
@@ -306,12 +307,6 @@ def person_register(
         changes={"after": after, "encrypted": _encrypted_changes(cleaned)},
     )
     return person
-
-
-def _user_or_none(actor):
-    if actor is None or getattr(actor, "is_device", False) or not actor.is_authenticated:
-        return None
-    return actor
 
 
 @transaction.atomic
@@ -387,7 +382,7 @@ def person_close(*, actor, person: HighRiskPerson, reason, note="") -> HighRiskP
     person.closed_reason = reason
     person.set_closed_note(note)
     person.closed_at = timezone.now()
-    person.closed_by = _user_or_none(actor)
+    person.closed_by = acting_user(actor)
     person.save()
     changed = diff(before, snapshot(person))
     changed.pop("updated_at", None)
@@ -433,7 +428,7 @@ def person_photo_set(*, actor, person: HighRiskPerson, data: bytes) -> PersonPho
             "content_type": content_type,
             "size": len(data),
             "data_encrypted": sealed,
-            "uploaded_by": _user_or_none(actor),
+            "uploaded_by": acting_user(actor),
         },
     )
     _audit(
@@ -488,7 +483,7 @@ def measure_add(
         ended_on=ended,
         responsible=responsible,
         notes_encrypted=crypto.encrypt(notes) if notes else "",
-        created_by=_user_or_none(actor),
+        created_by=acting_user(actor),
     )
     _audit(
         actor=actor,
@@ -559,7 +554,7 @@ def follow_up_add(
         method=method,
         assessment=assessment,
         finding_encrypted=crypto.encrypt(finding),
-        by=_user_or_none(actor),
+        by=acting_user(actor),
     )
     before = person.next_review_on
     person.next_review_on = review or today + dt.timedelta(
@@ -825,7 +820,7 @@ def _hold(*, actor, school, matches, now) -> None:
             school=school,
             at=now,
             match=match,
-            screened_by=_user_or_none(actor),
+            screened_by=acting_user(actor),
             screened_by_label=label,
         )
         _audit(

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huxiao.audit.services import audit_create, audit_update, snapshot
+from huxiao.core.names import acting_user
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action, Role
 from huxiao.core.scoping import clear_scope_cache
@@ -226,7 +227,7 @@ def lvp_assign(
                 term_start=term_start,
                 term_end=term_end,
                 appointment_no=appointment_no,
-                created_by=actor if getattr(actor, "pk", None) else None,
+                created_by=acting_user(actor),
             )
     except IntegrityError:
         # Two commanders at once: the partial unique constraint keeps one.
