@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "huxiao.intel",
     "huxiao.access",
     "huxiao.hazards",
+    "huxiao.supervision",
     "huxiao.notify",
     "huxiao.demo",
 ]

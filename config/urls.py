@@ -16,6 +16,7 @@ urlpatterns = [
     path("patrols/", include("huxiao.patrols.urls")),
     path("gate/", include("huxiao.access.urls")),
     path("hazards/", include("huxiao.hazards.urls")),
+    path("supervision/", include("huxiao.supervision.urls")),
     path("intel/", include("huxiao.intel.urls")),
     path("notify/", include("huxiao.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -160,6 +160,7 @@ def register_routers() -> NinjaAPI:
     from huxiao.orgs.api import router as orgs_router
     from huxiao.patrols.api import router as patrols_router
     from huxiao.people.api import router as people_router
+    from huxiao.supervision.api import router as supervision_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", orgs_router)
@@ -171,5 +172,6 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", intel_router)
     api.add_router("/", access_router)
     api.add_router("/", hazards_router)
+    api.add_router("/", supervision_router)
     _registered = True
     return api

@@ -111,6 +111,17 @@ class Action(models.TextChoices):
     RECTIFY_HAZARD = "rectify_hazard", _("Rectify hazards")
     VERIFY_HAZARD = "verify_hazard", _("Verify and close hazards")
     MANAGE_TEMPLATES = "manage_templates", _("Edit checklist templates")
+    # Supervision (issue 6, ADR 0027): LIST_SUPERVISION places hazards under listed
+    # supervision (挂牌督办) and gives surroundings tasks to departments; MANAGE_CAMPAIGNS
+    # runs self-check campaigns (spot checks, acceptance); ASSESS keeps assessment schemes,
+    # manual scores, rankings and notices; HOLD_ACCOUNTABLE records interviews, warnings,
+    # referrals and the one-vote veto; MANAGE_MEETINGS keeps the leading group, its meetings
+    # and their action items.
+    LIST_SUPERVISION = "list_supervision", _("Place hazards under listed supervision")
+    MANAGE_CAMPAIGNS = "manage_campaigns", _("Run self-check campaigns")
+    ASSESS = "assess", _("Assess and rank schools, publish notices")
+    HOLD_ACCOUNTABLE = "hold_accountable", _("Record accountability and the one-vote veto")
+    MANAGE_MEETINGS = "manage_meetings", _("Keep the leading group and joint meetings")
     # The high-risk persons register: police of the jurisdiction only (ADR to come).
     VIEW_REGISTER = "view_register", _("See the high-risk persons register")
     EDIT_REGISTER = "edit_register", _("Edit the high-risk persons register")
@@ -207,11 +218,35 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # membership at the station, so an LVP membership left behind when they leave the
     # police (or their term ends) gives nothing (ADR 0020, addendum).
     Role.LEGAL_VICE_PRINCIPAL: frozenset(),
+    # The education office supervises monthly, runs campaigns and assesses; the governance
+    # office also coordinates: listed supervision, departments, accountability, the veto,
+    # the leading group and joint meetings (DESIGN.md §1).
     Role.EDUCATION_SUPERVISOR: frozenset(
-        _COMMAND | _SUPERVISE | {A.VIEW, A.EDIT_ORG, A.EXPORT_ROSTER, A.MANAGE_TEMPLATES}
+        _COMMAND
+        | _SUPERVISE
+        | {
+            A.VIEW,
+            A.EDIT_ORG,
+            A.EXPORT_ROSTER,
+            A.MANAGE_TEMPLATES,
+            A.MANAGE_CAMPAIGNS,
+            A.ASSESS,
+        }
     ),
     Role.GOVERNANCE_COORDINATOR: frozenset(
-        _COMMAND | _SUPERVISE | {A.VIEW, A.EDIT_ORG, A.VIEW_AUDIT, A.MANAGE_TEMPLATES}
+        _COMMAND
+        | _SUPERVISE
+        | {
+            A.VIEW,
+            A.EDIT_ORG,
+            A.VIEW_AUDIT,
+            A.MANAGE_TEMPLATES,
+            A.LIST_SUPERVISION,
+            A.MANAGE_CAMPAIGNS,
+            A.ASSESS,
+            A.HOLD_ACCOUNTABLE,
+            A.MANAGE_MEETINGS,
+        }
     ),
     Role.HEALTH_OFFICER: frozenset({A.VIEW}),
     Role.GOVERNMENT_LIAISON: frozenset(_COMMAND | {A.VIEW}),

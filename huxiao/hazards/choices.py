@@ -72,3 +72,33 @@ OPEN_HAZARD_STATUSES = (
 class PhotoKind(models.TextChoices):
     FINDING = "finding", _("Finding")
     EVIDENCE = "evidence", _("Rectification evidence")
+
+
+class ListingStatus(models.TextChoices):
+    """A listed supervision (挂牌督办) is active until the supervising organization lifts it
+    (摘牌), normally once the hazard is verified and closed."""
+
+    ACTIVE = "active", _("Under listed supervision")
+    LIFTED = "lifted", _("Lifted")
+
+
+class TaskStatus(models.TextChoices):
+    """A surroundings task given to a department: the department accepts it, works on it and
+    reports back; the office that gave it confirms or returns it."""
+
+    ASSIGNED = "assigned", _("Assigned")
+    ACCEPTED = "accepted", _("Accepted")
+    REPORTED = "reported", _("Feedback given")
+    CONFIRMED = "confirmed", _("Confirmed done")
+
+
+class DepartmentKind(models.TextChoices):
+    """The departments a surroundings task goes to (§2 13)."""
+
+    MARKET_REGULATION = "market_regulation", _("Market regulation")
+    CULTURE = "culture", _("Culture")
+    HEALTH = "health", _("Health")
+    FOOD_AND_DRUG = "food_and_drug", _("Food and drug")
+    TRAFFIC_POLICE = "traffic_police", _("Traffic police")
+    URBAN_MANAGEMENT = "urban_management", _("Urban management")
+    OTHER = "other", _("Other")

@@ -22,12 +22,15 @@ from django.utils.translation import gettext_lazy as _
 from huxiao.core.scoping import ScopedQuerySet
 from huxiao.hazards.choices import (
     AnswerResult,
+    DepartmentKind,
     HazardCategory,
     HazardLevel,
     HazardStatus,
     InspectionKind,
     InspectionStatus,
+    ListingStatus,
     PhotoKind,
+    TaskStatus,
     TemplateKind,
 )
 
@@ -392,3 +395,152 @@ class HazardPhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} photo {self.pk}"
+
+
+class ListedSupervision(models.Model):
+    """挂牌督办: a major hazard (or a prominent problem the governance office picks) put
+    under the supervision of an organization, with a deadline counted down in public at
+    town and county level until the listing is lifted (摘牌)."""
+
+    school = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="listed_supervisions",
+        verbose_name=_("school"),
+    )
+    hazard = models.OneToOneField(
+        Hazard,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="listing",
+        verbose_name=_("hazard"),
+        help_text=_("Empty for a prominent problem that is not a single hazard."),
+    )
+    reference = models.CharField(
+        _("reference number"), max_length=60, blank=True, help_text=_("E.g. 挂督〔2026〕3号")
+    )
+    title = models.CharField(_("title"), max_length=200)
+    reason = models.TextField(_("reason"), max_length=4000)
+    requirements = models.TextField(_("requirements"), blank=True, max_length=4000)
+    supervising_org = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="supervisions_led",
+        verbose_name=_("supervising organization"),
+    )
+    deadline = models.DateField(_("deadline"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=ListingStatus.choices, default=ListingStatus.ACTIVE
+    )
+    is_public = models.BooleanField(
+        _("public"),
+        default=True,
+        help_text=_("Shown on the town and county boards of listed supervisions."),
+    )
+    listed_by = _user_fk(_("listed by"))
+    listed_at = models.DateTimeField(_("listed at"))
+    lifted_by = _user_fk(_("lifted by"))
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lift_note = models.TextField(_("note on lifting"), blank=True, max_length=2000)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("listed supervision")
+        verbose_name_plural = _("listed supervisions")
+        ordering = ["status", "deadline", "id"]
+        indexes = [models.Index(fields=["status", "deadline"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SurroundingsTask(models.Model):
+    """A task about a school's surroundings (stalls, internet cafés, traffic…) given to a
+    department (§2 13), with the department's own task list and feedback."""
+
+    school = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="surroundings_tasks",
+        verbose_name=_("school"),
+    )
+    hazard = models.ForeignKey(
+        Hazard,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="surroundings_tasks",
+        verbose_name=_("hazard"),
+    )
+    department = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="surroundings_tasks_received",
+        verbose_name=_("department"),
+        limit_choices_to={"kind": "department"},
+    )
+    department_kind = models.CharField(
+        _("kind of department"), max_length=30, choices=DepartmentKind.choices
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), max_length=4000)
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    deadline = models.DateField(_("deadline"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.ASSIGNED
+    )
+    assigned_by_org = models.ForeignKey(
+        "orgs.Organization",
+        on_delete=models.PROTECT,
+        related_name="surroundings_tasks_given",
+        verbose_name=_("given by"),
+    )
+    assigned_by = _user_fk(_("assigned by"))
+    assigned_at = models.DateTimeField(_("assigned at"))
+    feedback = models.TextField(_("feedback"), blank=True, max_length=4000)
+    feedback_by = _user_fk(_("feedback by"))
+    feedback_at = models.DateTimeField(_("feedback at"), null=True, blank=True)
+    confirmed_by = _user_fk(_("confirmed by"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("surroundings task")
+        verbose_name_plural = _("surroundings tasks")
+        ordering = ["-assigned_at", "-id"]
+        indexes = [
+            models.Index(fields=["department", "status"]),
+            models.Index(fields=["status", "deadline"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SurroundingsTaskEvent(models.Model):
+    """One step of a surroundings task: accepted, feedback, confirmed, returned."""
+
+    scope_school_field = "task__school"
+
+    task = models.ForeignKey(
+        SurroundingsTask, on_delete=models.CASCADE, related_name="events", verbose_name=_("task")
+    )
+    at = models.DateTimeField(_("at"))
+    actor = _user_fk(_("by"))
+    actor_label = models.CharField(_("by"), max_length=150, blank=True)
+    from_status = models.CharField(_("from"), max_length=12, choices=TaskStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=TaskStatus.choices)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("surroundings task event")
+        verbose_name_plural = _("surroundings task events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

@@ -1,0 +1,5 @@
+"""API of the meeting area (ADR 0027)."""
+
+from ninja import Router
+
+router = Router(tags=["supervision"])

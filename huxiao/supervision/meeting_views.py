@@ -1,0 +1,5 @@
+"""Pages of the meeting area (ADR 0027)."""
+
+from __future__ import annotations
+
+urlpatterns: list = []
