@@ -9,6 +9,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huxiao.core.widgets import IsoDateInput
+
 # A quarter and a day: any calendar quarter fits; a year's log goes out as several files.
 MAX_REPORT_DAYS = 92
 # Dates outside these are typos (and 9999-12-31 + 1 day would overflow).
@@ -24,14 +26,14 @@ class ReportRangeForm(forms.Form):
         required=False,
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": _BAD_DATE},
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
     end = forms.DateField(
         label=_("To"),
         required=False,
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": _BAD_DATE},
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=IsoDateInput(),
     )
 
     def __init__(self, data=None, *, today: dt.date | None = None, **kwargs):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from huxiao.core.roles import Action
-from huxiao.core.scoping import visible_school_ids
+from huxiao.core.roles import SCHOOL_KINDS, Action, OrgKind
+from huxiao.core.scoping import memberships_of, visible_school_ids
 
 
 def navigation_for(user, membership) -> list[dict]:
@@ -109,6 +109,16 @@ def navigation_for(user, membership) -> list[dict]:
         items.append(
             {"label": _("Hazards"), "url": reverse("hazards:hazard_list"), "key": "hazards"}
         )
+        # Listed supervision is public at town and county level (ADR 0026).
+        items.append(
+            {
+                "label": _("Listed supervision"),
+                "url": reverse("hazards:listing_board"),
+                "key": "hazards_listings",
+            }
+        )
+    items.extend(_supervision_items(user))
+    if visible_school_ids(user, Action.VIEW):
         items.append({"label": _("Schools"), "url": reverse("orgs:school_list"), "key": "schools"})
         items.append(
             {
@@ -155,6 +165,79 @@ def navigation_for(user, membership) -> list[dict]:
                 "label": _("High-risk persons"),
                 "url": reverse("intel:register_list"),
                 "key": "register",
+            }
+        )
+    return items
+
+
+def _supervision_items(user) -> list[dict]:
+    """Surroundings tasks, campaigns, assessment, notices, accountability and the leading
+    group (ADRs 0026, 0027): each for those who take part in it."""
+    items = []
+    own_kinds = {m.organization.kind for m in memberships_of(user)}
+    if (
+        visible_school_ids(user, Action.LIST_SUPERVISION)
+        or visible_school_ids(user, Action.VERIFY_HAZARD)
+        or OrgKind.DEPARTMENT in own_kinds
+    ):
+        items.append(
+            {
+                "label": _("Surroundings tasks"),
+                "url": reverse("hazards:task_list"),
+                "key": "hazards_tasks",
+            }
+        )
+    if visible_school_ids(user, Action.MANAGE_CAMPAIGNS) or visible_school_ids(
+        user, Action.INSPECT
+    ):
+        items.append(
+            {
+                "label": _("Self-check campaigns"),
+                "url": reverse("supervision:campaign_list"),
+                "key": "supervision_campaigns",
+            }
+        )
+    if visible_school_ids(user, Action.VIEW):
+        items.append(
+            {
+                "label": _("Assessment and ranking"),
+                "url": reverse("supervision:assessment_home"),
+                "key": "supervision_assessment",
+            }
+        )
+    if own_kinds:
+        items.append(
+            {
+                "label": _("Notices"),
+                "url": reverse("supervision:notice_list"),
+                "key": "supervision_notices",
+            }
+        )
+    if visible_school_ids(user, Action.HOLD_ACCOUNTABLE) or visible_school_ids(
+        user, Action.RECTIFY_HAZARD
+    ):
+        items.append(
+            {
+                "label": _("Accountability"),
+                "url": reverse("supervision:accountability_list"),
+                "key": "supervision_accountability",
+            }
+        )
+    if own_kinds - SCHOOL_KINDS:
+        items.append(
+            {
+                "label": _("Leading group and meetings"),
+                "url": reverse("supervision:meetings_group_list"),
+                "key": "supervision_meetings",
+            }
+        )
+    elif own_kinds:
+        # A school sees the meetings' action items its people answer for.
+        items.append(
+            {
+                "label": _("Meeting action items"),
+                "url": reverse("supervision:meetings_action_list"),
+                "key": "supervision_actions",
             }
         )
     return items

@@ -103,6 +103,13 @@ OFFICES = (
     OfficeSpec(key="government", name="大杨树镇人民政府", short_name="镇政府",
                kind=OrgKind.GOVERNMENT, town="dys",
                address="示范县大杨树镇政府街1号", phone="0311-85213000"),
+    # Departments that take surroundings tasks (§2 13; ADR 0026).
+    OfficeSpec(key="market", name="大杨树市场监管所", short_name="市场监管所",
+               kind=OrgKind.DEPARTMENT, town="dys",
+               address="示范县大杨树镇建设路26号", phone="0311-85213315"),
+    OfficeSpec(key="traffic", name="县交警大队大杨树中队", short_name="交警中队",
+               kind=OrgKind.DEPARTMENT, town="dys",
+               address="示范县大杨树镇幸福路2号", phone="0311-85213122"),
     OfficeSpec(key="lh_station", name="柳河派出所", short_name="柳河所",
                kind=OrgKind.POLICE_STATION, town="lh",
                address="示范县柳河镇河东路3号", phone="0311-85318110"),
@@ -249,6 +256,12 @@ DEMO_USERS = (
     DemoUser("edu", "周", "文明", _M, (("edu", Role.EDUCATION_SUPERVISOR, "安全督导专干"),)),
     DemoUser("gov", "吴", "海燕", _F, (("gov", Role.GOVERNANCE_COORDINATOR, "综治办主任"),)),
     DemoUser("health", "郑", "晓梅", _F, (("health", Role.HEALTH_OFFICER, "公共卫生科科长"),)),
+    DemoUser("middle.principal", "钱", "建国", _M, (("middle", Role.PRINCIPAL, "校长"),),
+             staff=("middle", StaffRole.PRINCIPAL, "")),
+    DemoUser("sunshine.principal", "何", "丽", _F, (("private_kg", Role.PRINCIPAL, "园长"),),
+             staff=("private_kg", StaffRole.PRINCIPAL, "")),
+    DemoUser("market", "马", "晓东", _M, (("market", Role.GOVERNMENT_LIAISON, "所长"),)),
+    DemoUser("traffic", "韩", "磊", _M, (("traffic", Role.GOVERNMENT_LIAISON, "中队长"),)),
 )  # fmt: skip
 
 # Staff whose background check is still pending, by (school, post, index within the post),

@@ -193,6 +193,7 @@ def _detail(request, hazard_id: int):
 def hazard_list(
     request,
     school_id: DbId | None = None,
+    town_id: DbId | None = None,
     status: HazardStatus | None = None,
     category: HazardCategory | None = None,
     level: HazardLevel | None = None,
@@ -200,14 +201,15 @@ def hazard_list(
     limit: int = 50,
     offset: int = 0,
 ):
-    """Hazards in the caller's scope, newest first; `overdue` keeps the open ones past their
-    deadline. `limit` is clamped to 1–200."""
+    """Hazards in the caller's scope, newest first; `town_id` keeps the schools of one town,
+    `overdue` the open hazards past their deadline. `limit` is clamped to 1–200."""
     selectors.require_any(request.auth, Action.VIEW)
     today = services.local_today()
     qs = selectors.hazard_list(
         actor=request.auth,
         filters=selectors.HazardFilters(
             school_id=school_id,
+            town_id=town_id,
             status=status or "",
             category=category or "",
             level=level or "",
@@ -215,7 +217,12 @@ def hazard_list(
         ),
         today=today,
     )
-    return paginate(qs, limit=limit, offset=offset, row=lambda h: hazard_payload(h, today))
+    return paginate(
+        selectors.HazardRows(qs),
+        limit=limit,
+        offset=offset,
+        row=lambda h: hazard_payload(h, today),
+    )
 
 
 @router.get("/hazards/{hazard_id}", response={200: HazardDetailOut, 403: ErrorOut, 404: ErrorOut})

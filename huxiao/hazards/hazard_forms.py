@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from huxiao.core.names import person_name
+from huxiao.core.widgets import IsoDateInput
 from huxiao.hazards.choices import HazardCategory, HazardLevel, HazardStatus
 
 
@@ -24,8 +25,7 @@ class ServiceErrorsMixin:
                 self.add_error(None, message)
 
 
-class _DateInput(forms.DateInput):
-    input_type = "date"
+_DateInput = IsoDateInput
 
 
 def _blank(choices, label):
@@ -33,6 +33,7 @@ def _blank(choices, label):
 
 
 class HazardFilterForm(forms.Form):
+    town = forms.TypedChoiceField(label=_("Town"), required=False, coerce=int, empty_value=None)
     school = forms.TypedChoiceField(label=_("School"), required=False, coerce=int, empty_value=None)
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=_blank(HazardStatus.choices, _("All"))
@@ -45,9 +46,16 @@ class HazardFilterForm(forms.Form):
     )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
-    def __init__(self, *args, schools=(), **kwargs):
+    def __init__(self, *args, schools=(), towns=(), school_help="", **kwargs):
+        """`schools` and `towns` are (id, name) pairs (hazard_selectors.school_picker); no
+        towns, no town filter."""
         super().__init__(*args, **kwargs)
-        self.fields["school"].choices = _blank([(s.pk, s.name) for s in schools], _("All"))
+        self.fields["school"].choices = _blank(list(schools), _("All"))
+        self.fields["school"].help_text = school_help
+        if towns:
+            self.fields["town"].choices = _blank(list(towns), _("All"))
+        else:
+            del self.fields["town"]
 
 
 class HazardReportForm(ServiceErrorsMixin, forms.Form):

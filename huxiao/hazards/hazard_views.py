@@ -55,25 +55,51 @@ def _schools(ids) -> list[Organization]:
 # ------------------------------------------------------------------ list
 
 
+def _id_param(raw) -> int | None:
+    """A positive id from a query parameter, or None (the form reports a bad one)."""
+    raw = raw or ""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+
+
 @login_required
 @require_safe
 def hazard_list(request):
-    ids = selectors.require_any(request.user, Action.VIEW)
-    form = HazardFilterForm(request.GET or None, schools=_schools(ids))
+    selectors.require_any(request.user, Action.VIEW)
+    data = request.GET.copy() if request.GET else None
+    picker = selectors.school_picker(
+        actor=request.user,
+        town_id=_id_param(request.GET.get("town")),
+        school_id=_id_param(request.GET.get("school")),
+    )
+    school_help = ""
+    if not picker.complete:
+        offered = {pk for pk, _name in picker.schools}
+        if data is not None and picker.town_id is not None:
+            if data.get("school") and _id_param(data.get("school")) not in offered:
+                # The town was changed with the school of another still selected.
+                data.pop("school")
+            if not data.get("town"):
+                data["town"] = str(picker.town_id)  # the chosen school's town
+        if picker.town_id is None:
+            school_help = _("Choose a town and filter: its schools are then listed here.")
+    form = HazardFilterForm(
+        data, schools=picker.schools, towns=picker.towns, school_help=school_help
+    )
     filters = selectors.HazardFilters()
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
+        cleaned = form.cleaned_data
         filters = selectors.HazardFilters(
-            school_id=data["school"],
-            status=data["status"],
-            category=data["category"],
-            level=data["level"],
-            overdue=data["overdue"],
+            school_id=cleaned["school"],
+            town_id=cleaned.get("town"),
+            status=cleaned["status"],
+            category=cleaned["category"],
+            level=cleaned["level"],
+            overdue=cleaned["overdue"],
         )
     today = services.local_today()
     qs = selectors.hazard_list(actor=request.user, filters=filters, today=today)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
+    page = Paginator(selectors.HazardRows(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = data.copy() if data is not None else request.GET.copy()
     query.pop("page", None)
     return render(
         request,
@@ -98,9 +124,8 @@ def hazard_new(request):
     ids = selectors.require_any(request.user, Action.REPORT_HAZARD)
     schools = _schools(ids)
     initial = {}
-    raw = request.GET.get("school", "")
-    if raw.isascii() and raw.isdigit() and len(raw) <= 12:
-        initial["school"] = int(raw)
+    if (school_id := _id_param(request.GET.get("school"))) is not None:
+        initial["school"] = school_id
     form = HazardReportForm(request.POST or None, schools=schools, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -310,11 +310,19 @@ class Hazard(models.Model):
         ordering = ["-reported_at", "-id"]
         indexes = [
             models.Index(fields=["school", "status"]),
-            models.Index(fields=["status", "deadline"]),
+            # The daily overdue scan, and the count of the list's overdue filter read from
+            # the index alone (school included).
+            models.Index(fields=["status", "deadline", "school"], name="hazard_overdue"),
             models.Index(fields=["school", "reported_at"]),
-            # The list's order (newest first): a page need not sort every hazard of a
-            # county (bench/supervision).
-            models.Index(fields=["-reported_at", "-id"], name="hazard_newest_first"),
+            # The count of the list's category (and level) filter.
+            models.Index(fields=["category", "level", "school"], name="hazard_category"),
+            # The list's order (newest first) holding every column the list filters on: a
+            # page need not sort a county's hazards, and the rows a deep page skips are
+            # read from the index alone (hazard_selectors.HazardRows; bench/supervision).
+            models.Index(
+                fields=["-reported_at", "-id", "school", "status", "category", "level", "deadline"],
+                name="hazard_list_cover",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -307,11 +307,26 @@ class Notice(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     published_by = user_fk(_("published by"))
     published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    # A public criticism is followed until the issuer records that things were turned round;
+    # the text above stays as published (ADR 0027, "Notices and accountability").
+    resolved_by = user_fk(_("resolved by"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.TextField(_("how it was turned round"), blank=True, max_length=2000)
+    # The last day the daily job told the issuer that the deadline had passed unresolved.
+    reminded_on = models.DateField(_("overdue reminder sent on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
         ordering = ["-published_at", "-created_at", "-id"]
+        constraints = [
+            # One reference number (文号) per issuer among its published notices.
+            models.UniqueConstraint(
+                fields=["issuer", "reference"],
+                condition=models.Q(status="published") & ~models.Q(reference=""),
+                name="notice_reference_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -364,6 +379,8 @@ class Accountability(models.Model):
         verbose_name=_("decided by"),
     )
     follow_up = models.TextField(_("follow-up"), blank=True, max_length=4000)
+    follow_up_by = user_fk(_("follow-up written by"))
+    follow_up_at = models.DateTimeField(_("follow-up written at"), null=True, blank=True)
     hazard = models.ForeignKey(
         "hazards.Hazard",
         on_delete=models.SET_NULL,

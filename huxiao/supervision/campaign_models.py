@@ -159,3 +159,33 @@ class CampaignAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item_id}: {self.result}"
+
+
+class CampaignEvent(models.Model):
+    """One step of a school's way through a campaign (its timeline): submitted, returned
+    with the reason, spot-checked, accepted, a gap marked fixed. `review_note` on the entry
+    keeps only the latest word; the timeline keeps them all."""
+
+    scope_school_field = "entry__school"
+
+    entry = models.ForeignKey(
+        CampaignSchool, on_delete=models.CASCADE, related_name="events", verbose_name=_("school")
+    )
+    at = models.DateTimeField(_("at"))
+    actor = user_fk(_("by"))
+    actor_label = models.CharField(_("by"), max_length=150, blank=True)
+    from_status = models.CharField(
+        _("from"), max_length=15, choices=CampaignSchoolStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=15, choices=CampaignSchoolStatus.choices)
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("campaign event")
+        verbose_name_plural = _("campaign events")
+        ordering = ["entry", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {self.from_status}→{self.to_status}"

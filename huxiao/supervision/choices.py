@@ -31,7 +31,7 @@ class CampaignResult(models.TextChoices):
 
 
 class GapStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", _("To fix")
     FIXED = "fixed", _("Fixed")
 
 
@@ -91,7 +91,7 @@ class MeetingStatus(models.TextChoices):
 class ActionStatus(models.TextChoices):
     """Action items from a meeting's decisions, tracked like hazards."""
 
-    OPEN = "open", _("Open")
+    OPEN = "open", _("To do")
     IN_PROGRESS = "in_progress", _("In progress")
     SUBMITTED = "submitted", _("Reported done")
     CLOSED = "closed", _("Closed")

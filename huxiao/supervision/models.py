@@ -17,6 +17,7 @@ from huxiao.supervision.assessment_models import (  # noqa: F401
 from huxiao.supervision.campaign_models import (  # noqa: F401
     Campaign,
     CampaignAnswer,
+    CampaignEvent,
     CampaignItem,
     CampaignSchool,
 )

@@ -11,10 +11,10 @@ real Chromium, with the demo data of `make run` (township, inspections and hazar
 3. `principal` (the kindergarten's principal, desktop) finds the hazard, assigns it to
    herself with a plan, starts the rectification and submits it with an evidence photo.
 4. `edu` verifies and closes it; both see it closed with its whole timeline.
-
-Issue 6 ends this journey with "the ranking changes": the assessment and ranking (issue 6
-item 5) are not built yet, so that step is not here. Add it when the ranking exists: the
-kindergarten's rank before step 1 and after step 4.
+5. The ranking changes: `edu` opens this month's draft ranking of the demo's default
+   scheme (computed when the demo was loaded, before step 1), reads the kindergarten's
+   score and rank, computes it again and reads them again: the signed-off inspection and
+   the hazard closed on time raise its score.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from huxiao.demo.township import DEMO_PASSWORD, load_demo_township
 from huxiao.hazards.choices import HazardStatus, InspectionStatus
 from huxiao.hazards.demo import KINDERGARTEN, load_demo_hazards
 from huxiao.hazards.models import ChecklistTemplate, Hazard, Inspection, TemplateItem
+from huxiao.supervision.assessment_demo import load_demo_assessment
 from tests.e2e.conftest import log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -79,6 +80,7 @@ def demo(settings, browser, tmp_path):
         try:
             load_demo_township()
             load_demo_hazards()
+            load_demo_assessment()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
             failures.append(exc)
         finally:
@@ -270,6 +272,29 @@ def test_unannounced_inspection_finding_rectified_and_closed(demo, open_page):
     assert "已验收销号" in principal.get_by_test_id("hazard-timeline").inner_text()
     hazard.refresh_from_db()
     assert hazard.status == HazardStatus.CLOSED and hazard.verified_by.username == "edu"
-    # The ranking of issue 6's journey ("the ranking changes") cannot be checked: item 5
-    # (assessment and ranking) is not built yet. See the module docstring.
+
+    # 5. The ranking changes: this month's draft, computed before step 1, then again.
+    edu.goto(f"{edu.base_url}/supervision/assessment/")
+    edu.get_by_test_id("scheme-row").first.get_by_role("link").tap()
+    edu.get_by_test_id("run-row").first.get_by_role("link").tap()  # newest period first
+    assert edu.get_by_test_id("run-period").inner_text() == today.strftime("%Y-%m")
+    before = _kindergarten_on_ranking(edu)
+    ranking_url = edu.url
+    edu.get_by_test_id("recompute").tap()
+    edu.wait_for_url(lambda url: url != ranking_url)
+    after = _kindergarten_on_ranking(edu)
+    screenshot(edu, "hazard-journey-3-ranking")
+    assert after != before, (before, after)
+    # Its first outside inspection of the month (90 of 95) and a second hazard closed on
+    # time: the score rises, and it does not fall in rank.
+    assert after[0] > before[0] and after[1] <= before[1], (before, after)
     assert edu.errors == [] and principal.errors == []
+
+
+def _kindergarten_on_ranking(page) -> tuple[float, int]:
+    """(score, rank) of the kindergarten as the ranking page shows them."""
+    row = page.get_by_test_id("ranking-row").filter(has_text=KINDERGARTEN)
+    return (
+        float(row.get_by_test_id("score").inner_text()),
+        int(row.get_by_test_id("rank").inner_text()),
+    )

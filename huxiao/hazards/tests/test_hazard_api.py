@@ -150,3 +150,20 @@ def test_verify_and_reopen(api, hworld, media):
         ).json()["status"]
         == "rectifying"
     )
+
+
+def test_list_town_filter_and_deep_offsets(api, hworld, media):
+    """`town_id` keeps one town's schools (within the scope: another town's is empty), and
+    an offset deep in the list returns the same rows as the ordered list (rows by id)."""
+    w = hworld
+    near = [report(w, title=f"近{i}") for i in range(4)]
+    far = report(w, school=w.far_school, actor=w.users["county"], title="外镇")
+    county, edu = w.users["county"], w.users["edu"]
+    town = api("get", f"{BASE}?town_id={w.other_town.pk}", county).json()
+    assert [h["id"] for h in town["items"]] == [far.pk] and town["count"] == 1
+    assert api("get", f"{BASE}?town_id={w.other_town.pk}", edu).json()["count"] == 0
+    assert api("get", f"{BASE}?town_id={w.town.pk}", county).json()["count"] == 4
+    assert api("get", f"{BASE}?town_id=abc", county).status_code == 400
+    newest_first = [h.pk for h in sorted([*near, far], key=lambda h: (h.reported_at, h.pk))][::-1]
+    page = api("get", f"{BASE}?limit=2&offset=3", county).json()
+    assert [h["id"] for h in page["items"]] == newest_first[3:5] and page["count"] == 5

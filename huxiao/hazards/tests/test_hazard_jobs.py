@@ -232,3 +232,35 @@ def test_the_scan_takes_a_constant_number_of_queries(hworld, media):
 def test_the_periodic_task_calls_the_service(hworld, overdue):
     assign_deadline(overdue, MONDAY)
     assert tasks.hazards_escalate_daily.call_local() == {"level_1": 1, "level_2": 0}
+
+
+def test_every_escalation_is_audited_under_its_hazard(hworld, media):
+    """The scan writes its events and audit rows in bulk (ADR 0026, "Performance"): each
+    escalated hazard still has its own audit row and timeline event, with the level it
+    left and the one it reached, by the system, at the run's time."""
+    from huxiao.audit.models import AuditEvent
+
+    w = hworld
+    first = advance(w, report(w, title="门禁损坏"), "assigned")
+    second = report(w, school=w.other_school, title="围墙缺口")
+    Hazard.objects.update(deadline=MONDAY)
+    hs.hazards_escalate(now=at(day(3)))
+
+    result = hs.hazards_escalate(now=at(day(4)))
+    assert (result["level_1"], result["level_2"]) == ([], [first.pk, second.pk])
+    rows = {
+        row.object_id: row
+        for row in AuditEvent.objects.filter(object_type="hazards.hazard", at=at(day(4)))
+    }
+    assert set(rows) == {str(first.pk), str(second.pk)}
+    row = rows[str(second.pk)]
+    assert (row.action, row.actor_id, row.actor_label) == ("update", None, "system")
+    assert (row.object_repr, row.school_id) == ("围墙缺口", w.other_school.pk)
+    assert row.changes == {"fields": {"escalation_level": [1, 2]}}
+    assert rows[str(first.pk)].school_id == w.school.pk
+    events = HazardEvent.objects.filter(actor__isnull=True, at=at(day(4))).order_by("hazard_id")
+    assert [(e.hazard_id, e.actor_label, e.from_status, e.to_status) for e in events] == [
+        (first.pk, "system", "assigned", "assigned"),
+        (second.pk, "system", "reported", "reported"),
+    ]
+    assert all(e.note for e in events)

@@ -257,3 +257,106 @@ def test_the_notices_issuer_does_not_depend_on_who_prints_it(client, hworld, med
         assert response.status_code == 200
         issuers.add(response.context["issuer"])
     assert issuers == {w.edu_office}
+
+
+# ------------------------------------------------------------------ a county's list (ADR 0026,
+# "Performance"): the school picker, the town filter, pages loaded by id
+
+
+def _options(body: str, name: str) -> list[str]:
+    """The values offered by the filter's select `name` (blank "All" left out)."""
+    import re
+
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', body, re.S)
+    if select is None:
+        return []
+    return [v for v in re.findall(r'<option value="([^"]*)"', select.group(1)) if v]
+
+
+@pytest.fixture
+def county_list(hworld, media, monkeypatch):
+    """Hazards at the three schools of two towns, seen by the county centre; the picker's
+    limit lowered so that three schools are "too many" to list at once."""
+    from huxiao.hazards import hazard_selectors
+
+    monkeypatch.setattr(hazard_selectors, "SCHOOL_CHOICES_MAX", 2)
+    w = hworld
+    w.titles = {
+        w.school.pk: report(w, title="本园隐患").title,
+        w.other_school.pk: report(w, school=w.other_school, title="同镇隐患").title,
+        w.far_school.pk: report(
+            w, school=w.far_school, actor=w.users["county"], title="外镇隐患"
+        ).title,
+    }
+    return w
+
+
+def test_a_county_picks_a_town_then_its_schools(client, county_list):
+    w = county_list
+    c = login(client, w.users["county"])
+    body = c.get(LIST).content.decode()
+    # No thousand options: the towns, and no school until a town is chosen.
+    assert sorted(_options(body, "town")) == sorted([str(w.town.pk), str(w.other_town.pk)])
+    assert _options(body, "school") == []
+    assert 'data-testid="filter-help-school"' in body
+    assert all(title in body for title in w.titles.values())
+
+    town = c.get(LIST, {"town": w.other_town.pk}).content.decode()
+    assert _options(town, "school") == [str(w.far_school.pk)]
+    assert "外镇隐患" in town and "本园隐患" not in town and "同镇隐患" not in town
+
+    # A school named in the address (a link, the benchmark) selects its town as well.
+    school = c.get(LIST, {"school": w.other_school.pk}).content.decode()
+    assert sorted(_options(school, "school")) == sorted([str(w.school.pk), str(w.other_school.pk)])
+    assert f'<option value="{w.town.pk}" selected>' in school
+    assert "同镇隐患" in school and "本园隐患" not in school
+
+    # The town changed with the other town's school still selected: the town wins.
+    moved = c.get(LIST, {"town": w.other_town.pk, "school": w.school.pk}).content.decode()
+    assert "外镇隐患" in moved and "本园隐患" not in moved
+
+
+def test_a_town_outside_the_scope_filters_nothing_in(client, county_list):
+    w = county_list
+    c = login(client, w.users["edu"])  # the town's education office: one town, no town filter
+    body = c.get(LIST).content.decode()
+    assert _options(body, "town") == []
+    assert sorted(_options(body, "school")) == sorted([str(w.school.pk), str(w.other_school.pk)])
+    other_town = c.get(LIST, {"town": w.other_town.pk}).content.decode()
+    assert "外镇隐患" not in other_town
+
+
+def test_a_small_scope_lists_every_school(client, hworld, media):
+    """Up to SCHOOL_CHOICES_MAX schools the select lists them all, and with several towns
+    the town filter is there too."""
+    w = hworld
+    report(w, school=w.far_school, actor=w.users["county"], title="外镇隐患")
+    c = login(client, w.users["county"])
+    body = c.get(LIST).content.decode()
+    assert len(_options(body, "school")) == 3 and len(_options(body, "town")) == 2
+    assert 'data-testid="filter-help-school"' not in body
+    both = c.get(LIST, {"town": w.town.pk, "school": w.far_school.pk}).content.decode()
+    assert "外镇隐患" not in both  # a school of another town than the one chosen: none
+
+
+def test_deep_pages_hold_the_right_rows(client, hworld, media):
+    """Pages are loaded by id (hazard_selectors.HazardRows): every hazard once, newest
+    first, the same rows as the ordered query's slices, under filters too."""
+    from huxiao.hazards import hazard_selectors
+    from huxiao.hazards.hazard_views import PAGE_SIZE
+
+    w = hworld
+    base = timezone.now() - dt.timedelta(days=5)
+    for i in range(PAGE_SIZE * 2 + 5):
+        report(w, title=f"第{i:03d}号", now=base + dt.timedelta(minutes=i // 2))  # ties
+    c = login(client, w.users["edu"])
+    seen = []
+    for number in (1, 2, 3):
+        response = c.get(LIST, {"page": number})
+        seen += [h.pk for h in response.context["page"].object_list]
+    expected = list(hazard_selectors.hazard_list(actor=w.users["edu"]).values_list("pk", flat=True))
+    assert seen == expected and len(seen) == PAGE_SIZE * 2 + 5
+    rows = hazard_selectors.HazardRows(hazard_selectors.hazard_list(actor=w.users["edu"]))
+    assert [h.pk for h in rows[31:37]] == expected[31:37]
+    assert rows[4].pk == expected[4] and rows.count() == len(expected)
+    assert c.get(LIST, {"page": 99}).context["page"].number == 3  # past the end: the last

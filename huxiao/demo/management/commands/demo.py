@@ -57,6 +57,21 @@ class Command(BaseCommand):
         load_demo_video(stdout=self.stdout if options["verbosity"] > 1 else None)
         load_demo_gate(stdout=self.stdout if options["verbosity"] > 1 else None)
         load_demo_hazards(stdout=self.stdout if options["verbosity"] > 1 else None)
+        # Listed supervision, surroundings tasks and the supervision app (ADR 0027).
+        from huxiao.hazards.listing_demo import load_demo_listings
+        from huxiao.supervision.assessment_demo import load_demo_assessment
+        from huxiao.supervision.campaign_demo import load_demo_campaigns
+        from huxiao.supervision.meeting_demo import load_demo_meetings
+        from huxiao.supervision.notice_demo import load_demo_notices
+
+        for loader in (
+            load_demo_listings,
+            load_demo_campaigns,
+            load_demo_assessment,
+            load_demo_notices,
+            load_demo_meetings,
+        ):
+            loader(stdout=self.stdout if options["verbosity"] > 1 else None)
         elapsed = time.perf_counter() - started
 
         created, updated = result["created"], result["updated"]
