@@ -14,7 +14,9 @@ authentication and no scoping that parses the check-in's JSON body and inserts o
   `POST /api/v1/pickup/release` with the lookup's confirmation token, one child each, once
   a day. Counted as releases/s (pairs: half the requests/s); p50/p99 are per request.
 
-Rounds alternate app and floor (and which goes first); figures are medians of the rounds.
+The app is served as in production, `config.wsgi:application`: the gate terminals' requests
+take its gate lane (huxiao/access/gate_lane.py, ADR 0022). Rounds alternate app and floor
+(and which goes first); figures are medians of the rounds.
 
     .venv/bin/python bench/gate.py [--rounds 5] [--duration 5] [--strict]
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/huxiao_bench_gate .venv/bin/python bench/gate.py

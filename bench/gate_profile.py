@@ -1,11 +1,14 @@
 """Where a gate request's time goes, in-process (no server, no wrk); prints JSON.
 
 A diagnosis aid beside bench/gate.py (`bench/gate.py --profile` runs it after the load, on
-the benchmark's database). It calls the WSGI handlers directly, one request at a time, with
-the bodies the load sends, and reports per request: CPU and wall microseconds, SQL queries
-(count and time), for the app's check-in, pick-up lookup and release, and the floor's
-insert. Handlers are interleaved batch by batch and medians kept. With --cprofile, the
-functions taking the most time in the app's requests go to stderr.
+the benchmark's database). It calls the WSGI applications directly — the app as granian
+serves it (`config.wsgi`, with the gate lane), the floor without middleware — one request
+at a time, with the bodies the load sends, and reports per request: CPU and wall
+microseconds, SQL statements (count and time, taken by a bare execute wrapper), for the
+app's check-in, pick-up lookup and release, and the floor's insert. Handlers are
+interleaved batch by batch and medians kept. With --cprofile, the functions taking the most
+time in the app's requests go to stderr. Each run records where it stopped in the var dir's
+bench-env.json, so that the next one sends new people and codes.
 
     .venv/bin/python bench/gate.py --keep ...        # then
     .venv/bin/python -m bench.gate_profile --var-dir /tmp/huxiao-bench-gate-… --cprofile
@@ -137,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
             request.urlconf = "bench.gate_floor"
             return super().get_response(request)
 
-    app = WSGIHandler()
+    from config.wsgi import application as app  # what granian serves (with the gate lane)
+
     full = list(settings.MIDDLEWARE)
     try:
         settings.MIDDLEWARE = []
@@ -152,14 +156,26 @@ def main(argv: list[str] | None = None) -> int:
         if kind == "release":  # each release needs a looked-up code first (not timed)
             for _ in range(n):
                 requests.send(app, "lookup")
-        with CaptureQueriesContext(connection) as queries:
+        # Statements are counted and timed by a bare execute wrapper: Django's debug cursor
+        # (CaptureQueriesContext) formats every statement, which would charge the side with
+        # more statements for the measuring itself.
+        queries: list[float] = []
+
+        def count(execute, sql, params, many, context):
+            start = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                queries.append(time.perf_counter() - start)
+
+        with connection.execute_wrapper(count):
             w0, c0 = time.perf_counter(), time.process_time()
             statuses = [requests.send(handler, kind) for _ in range(n)]
             cpu = (time.process_time() - c0) / n * 1e6
             wall = (time.perf_counter() - w0) / n * 1e6
         if set(statuses) != {EXPECTED[kind]}:
             raise SystemExit(f"{kind}: statuses {sorted(set(statuses))}")
-        return cpu, wall, list(queries.captured_queries)
+        return cpu, wall, queries
 
     kinds = list(EXPECTED)
     for kind in kinds:  # warm up
@@ -174,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             figures[kind]["cpu"].append(cpu)
             figures[kind]["wall"].append(wall)
             figures[kind]["q"].append(len(queries) / args.batch)
-            figures[kind]["qms"].append(sum(float(q["time"]) for q in queries) / args.batch * 1e3)
+            figures[kind]["qms"].append(sum(queries) / args.batch * 1e3)
     report = {
         kind: {
             "cpu_us": round(statistics.median(f["cpu"]), 1),
@@ -209,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
         print("==== SQL of one check-in", file=sys.stderr)
         for q in queries.captured_queries:
             print(f"{float(q['time']) * 1e3:7.2f} ms  {q['sql'][:160]}", file=sys.stderr)
+    # The next run (of this or of --cprofile) goes on with new people and codes.
+    state_file = args.var_dir / "bench-env.json"
+    state = json.loads(state_file.read_text())
+    state["next_person"], state["next_code"] = requests.person + 1, requests.next_code
+    state_file.write_text(json.dumps(state, indent=1))
     print(json.dumps({"rounds": args.rounds, "batch": args.batch, "per_request": report}))
     return 0
 

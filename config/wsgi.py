@@ -2,7 +2,12 @@
 
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)  # what get_wsgi_application() does before its handler
+
+# Django's handler, with a lane for the gate terminals' hot requests (ADR 0022).
+from huxiao.access.gate_lane import GateWSGIHandler  # noqa: E402
+
+application = GateWSGIHandler()

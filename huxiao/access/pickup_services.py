@@ -29,12 +29,11 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huxiao.access import codes, photos
+from huxiao.access import codes, gate_sql, photos
 from huxiao.access.choices import RefusalReason, ReleaseMethod
 from huxiao.access.models import (
     GateSettings,
@@ -713,7 +712,7 @@ def _replayed_confirmation(*, actor, code, child, today, confirmation) -> bool:
 def _authorise(*, actor, school, code: PickupCode, now, confirmation=None) -> None:
     """Raise a logged refusal unless `code` lets its adult take its child today.
 
-    `code` comes from `_codes_qs()`, which annotates whether the child left today."""
+    `code` comes from `_code()`, which annotates whether the child left today."""
     child = _adult_child(code)
     today = local_now(now).date()
     reason = None
@@ -792,61 +791,14 @@ _CHILD_FIELDS = ("id", "name", "school_id", "school_class_id", "is_active")
 _CLASS_FIELDS = ("id", "name", "school_id", "head_teacher_id")
 
 
-_codes_qs_templates: dict = {}
+_CODE_FIELDS = (_GATE_FIELDS, _CHILD_FIELDS, _CLASS_FIELDS)
 
 
-def _codes_qs(today: dt.date | None = None):
-    """Codes as the gate reads them: one query, no default ordering (every lookup is by a
-    unique or near-unique key), and, with `today`, whether the child already left today
-    and whether the adult has a photo (annotations: no further queries).
-
-    Building this queryset costs more CPU than running it, so it is built once per day and
-    process and used as a template (filter() clones it; it is never evaluated itself)."""
-    template = _codes_qs_templates.get(today)
-    if template is None:
-        template = _build_codes_qs(today)
-        if len(_codes_qs_templates) > 4:
-            _codes_qs_templates.clear()
-        _codes_qs_templates[today] = template
-    return template.all()
-
-
-def _build_codes_qs(today: dt.date | None):
-    fields = list(_GATE_FIELDS)
-    for adult in ("guardian", "delegate"):
-        fields += [f"{adult}__child__{f}" for f in _CHILD_FIELDS]
-        fields += [f"{adult}__child__school_class__{f}" for f in _CLASS_FIELDS]
-    qs = (
-        PickupCode.objects.select_related(
-            "guardian",
-            "guardian__child",
-            "guardian__child__school_class",
-            "delegate",
-            "delegate__child",
-            "delegate__child__school_class",
-        )
-        .only(*fields)
-        .order_by()
-    )
-    if today is not None:
-        released = Release.objects.filter(on_date=today).order_by()
-        qs = qs.annotate(
-            released_on_day=Exists(released.filter(child_id=OuterRef("guardian__child_id")))
-            | Exists(released.filter(child_id=OuterRef("delegate__child_id"))),
-            guardian_has_photo=Exists(
-                GuardianPhoto.objects.filter(guardian_id=OuterRef("guardian_id"))
-                .exclude(photo_encrypted="")
-                .order_by()
-            ),
-        )
-    return qs
-
-
-def _one(qs, today: dt.date | None = None) -> PickupCode | None:
-    code = next(iter(qs[:1]), None)
-    if code is not None and today is not None:
-        code.released_checked_for = today
-    return code
+def _code(shape: str, params: list, today: dt.date) -> PickupCode | None:
+    """A code as the gate reads it, in one statement (`gate_sql.pickup_code`; shapes:
+    "pin", "cancelled_pin", "card", "serial", "id"): with its adult, the adult's child and
+    class, whether the child already left `today` and whether the adult has a photo."""
+    return gate_sql.pickup_code(shape, params, today=today, fields=_CODE_FIELDS)
 
 
 def adult_has_photo(code: PickupCode) -> bool:
@@ -868,24 +820,12 @@ def _find_by_pin(*, actor, school, pin: str, now) -> PickupCode:
         raise PinLocked(until)
     hashed = pin_hash(school.pk, pin)
     today = local_now(now).date()
-    code = _one(
-        _codes_qs(today).filter(school=school, pin_hash=hashed, revoked_at__isnull=True), today
-    )
+    code = _code("pin", [school.pk, hashed], today)
     if code is None:
         # A delegate cancelled today keeps being recognised by their PIN, so the gate says
         # "not authorised" (and alerts) rather than "wrong PIN" (a revoked PIN is freed
         # for reuse: a live code with the same PIN wins, above).
-        code = _one(
-            _codes_qs(today)
-            .filter(
-                school=school,
-                pin_hash=hashed,
-                delegate__cancelled_at__isnull=False,
-                delegate__on_date=today,
-            )
-            .order_by("-delegate__cancelled_at"),
-            today,
-        )
+        code = _code("cancelled_pin", [school.pk, hashed, today], today)
     if code is None:
         failure = _pin_failed(actor=actor, school=school, now=now)
         if failure.until is not None:
@@ -930,7 +870,7 @@ def _find_by_qr(*, actor, school, text: str, now) -> PickupCode:
             codes.verify(
                 text, kinds={codes.PICKUP_CARD}, school_id=school.pk, now=now, expires=False
             )
-            code = _one(_codes_qs(today).filter(card_serial=parsed.ident, school=school), today)
+            code = _code("card", [parsed.ident, school.pk], today)
             if code is None:
                 raise codes.CodeRefused(RefusalReason.UNKNOWN)
             # A delegate's card of another day is "not authorised" (see _authorise).
@@ -939,7 +879,7 @@ def _find_by_qr(*, actor, school, text: str, now) -> PickupCode:
             return code
         # Rotating: the key is the code's own secret, so find the code first (any school:
         # a genuine code of another school must say so, a forged one must not).
-        candidate = _one(_codes_qs(today).filter(card_serial=parsed.ident), today)
+        candidate = _code("serial", [parsed.ident], today)
         if candidate is None:
             raise codes.CodeRefused(RefusalReason.FORGED)
         codes.verify(
@@ -1034,7 +974,7 @@ def confirm_code(*, actor, school, token, now=None) -> tuple[PickupCode, Confirm
     if not valid or method not in ReleaseMethod.values:
         raise ValidationError({"token": [_("This confirmation has expired. Scan the code again.")]})
     today = local_now(now).date()
-    code = _one(_codes_qs(today).filter(pk=code_id, school=school), today)
+    code = _code("id", [code_id, school.pk], today)
     if code is None:
         raise ValidationError({"token": [_("This confirmation has expired. Scan the code again.")]})
     return code, Confirmation(who=who, method=method, issued_at=issued_at)
@@ -1049,22 +989,25 @@ def pickup_release(*, actor, school, token, now=None) -> Release:
     _authorise(actor=actor, school=school, code=code, now=now, confirmation=confirmation)
     child = _adult_child(code)
     adult = code.guardian or code.delegate
+    release = Release(
+        school=school,
+        child=child,
+        school_class=child.school_class,
+        on_date=local_now(now).date(),
+        released_at=now,
+        released_by=acting_user(actor),
+        released_by_label=actor_label(actor),
+        guardian=code.guardian,
+        delegate=code.delegate,
+        adult_name=adult.name,
+        method=method,
+    )
+    # The row and its audit row made ready first: the transaction holds two statements
+    # (gate_sql; ADR 0022).
+    new = gate_sql.prepare_created(actor=actor, obj=release)
     try:
         with transaction.atomic():
-            release = Release.objects.create(
-                school=school,
-                child=child,
-                school_class=child.school_class,
-                on_date=local_now(now).date(),
-                released_at=now,
-                released_by=acting_user(actor),
-                released_by_label=actor_label(actor),
-                guardian=code.guardian,
-                delegate=code.delegate,
-                adult_name=adult.name,
-                method=method,
-            )
-            audit_create(actor=actor, obj=release)
+            gate_sql.insert_created(new)
     except IntegrityError:
         # Another guard released the child a moment ago: not a security event, no alert.
         raise _refuse(

@@ -32,7 +32,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from huxiao.access import codes
+from huxiao.access import codes, gate_sql
 from huxiao.access.choices import (
     HoldResolution,
     RefusalReason,
@@ -117,20 +117,28 @@ def end_of_day(day: dt.date) -> dt.datetime:
 def badge_expiry(school, now: dt.datetime) -> dt.datetime:
     """The school's closing time today; after closing, the end of the day."""
     local = local_now(now)
-    closing = aware(local.date(), gate_settings_of(school).closing_time)
+    closing = aware(local.date(), _closing_time(school))
     return closing if local < closing else end_of_day(local.date())
 
 
 _SETTINGS_OF_SCHOOL = GateSettings._meta.get_field("school").remote_field
+_DEFAULT_CLOSING_TIME = GateSettings._meta.get_field("closing_time").get_default()
 
 
 def gate_settings_of(school) -> GateSettings:
-    """The school's gate rules, without a query when the school was read with
-    `select_related("gate_settings")` (as `visitor_selectors.gate_school` does)."""
+    """The school's gate rules, without a query when the school was read with its rules
+    (as `visitor_selectors.gate_school` does)."""
     if _SETTINGS_OF_SCHOOL.is_cached(school):
         found = _SETTINGS_OF_SCHOOL.get_cached_value(school)
         return found if found is not None else GateSettings(school=school)
     return GateSettings.for_school(school)
+
+
+def _closing_time(school) -> dt.time:
+    # A school keeping the defaults has no row: its closing time without building one.
+    if _SETTINGS_OF_SCHOOL.is_cached(school) and not _SETTINGS_OF_SCHOOL.get_cached_value(school):
+        return _DEFAULT_CLOSING_TIME
+    return gate_settings_of(school).closing_time
 
 
 # ------------------------------------------------------------------ codes of a visit
@@ -173,19 +181,27 @@ def _clean_purpose(value) -> str:
     raise ValidationError(_("Choose the purpose of the visit."), code="choice")
 
 
-def _clean_host(school, value) -> int:
-    """The primary key of an active staff member of `school` (one indexed lookup, no
-    ordering, no row loaded)."""
+HOST_REQUIRED = _("Choose a staff member of this school as host.")
+
+
+def _host_pk(value) -> int:
+    """The host as sent: a primary key (whether it names an active staff member of the
+    school is checked against the database by the caller)."""
     try:
         pk = int(str(value or "").strip())
     except ValueError:
         pk = None
     if pk is None or not 0 < pk < 2**63:
-        found = False
-    else:
-        found = Staff.objects.filter(school=school, pk=pk, is_active=True).exists()
-    if not found:
-        raise ValidationError(_("Choose a staff member of this school as host."), code="host")
+        raise ValidationError(HOST_REQUIRED, code="host")
+    return pk
+
+
+def _clean_host(school, value) -> int:
+    """The primary key of an active staff member of `school` (one indexed lookup, no
+    ordering, no row loaded)."""
+    pk = _host_pk(value)
+    if not Staff.objects.filter(school=school, pk=pk, is_active=True).exists():
+        raise ValidationError(HOST_REQUIRED, code="host")
     return pk
 
 
@@ -290,7 +306,7 @@ def visit_check_in(
         "purpose": errors.run("purpose", _clean_purpose, purpose),
         "purpose_note": errors.run("purpose_note", v.clean_text, purpose_note, max_length=200),
         "items": errors.run("items", v.clean_text, items, max_length=200),
-        "host": errors.run("host", _clean_host, school, host),
+        "host": errors.run("host", _host_pk, host),
         "photo": errors.run("photo", _clean_photo, photo),
     }
     invited = None
@@ -300,7 +316,11 @@ def visit_check_in(
         except VisitRefused as exc:
             errors.add("invitation", exc.reason)
     id_hash = crypto.lookup_hash(cleaned["id_number"]) if cleaned["id_number"] else ""
-    inside_since = _inside_since(school, id_hash)
+    # The host, "already inside" and the blocklist in one statement (ADR 0022).
+    facts = gate_sql.check_in_facts(school_id=school.pk, host_id=cleaned["host"], id_hash=id_hash)
+    if cleaned["host"] is not None and not facts.host_active:
+        errors.add("host", HOST_REQUIRED)
+    inside_since = _inside_since(school, id_hash) if facts.inside else None
     if inside_since is not None:
         errors.add("id_number", _duplicate_message(inside_since))
     errors.raise_if_any()
@@ -312,21 +332,24 @@ def visit_check_in(
     register_hold = screen_person(
         actor=actor, school=school, id_number=cleaned["id_number"], name=cleaned["name"], now=now
     ).is_hold
-    blocked = BlockedVisitor.objects.filter(
-        school=school, is_active=True, id_number_hash=id_hash
-    ).exists()
-    hold = register_hold or blocked
+    hold = register_hold or facts.blocked
 
+    # A new visit and its audit row are made ready before the transaction, which then holds
+    # two statements (on SQLite, the write lock every other check-in waits for; ADR 0022).
+    new = None
+    if invited is None:
+        visit = Visit(school=school)
+        _fill_check_in(visit, actor=actor, school=school, cleaned=cleaned, hold=hold, now=now)
+        new = gate_sql.prepare_created(actor=actor, obj=visit)
     try:
         with transaction.atomic():
-            visit = _save_check_in(
-                actor=actor,
-                school=school,
-                cleaned=cleaned,
-                invited=invited,
-                hold=hold,
-                now=now,
-            )
+            if new is not None:
+                visit = gate_sql.insert_created(new)
+            else:
+                visit = _save_invited_check_in(
+                    actor=actor, school=school, cleaned=cleaned, invited=invited, hold=hold, now=now
+                )
+            _publish(visit)
             if hold:
                 _alert_hold(visit=visit, register_hold=register_hold, actor=actor, now=now)
     except IntegrityError:
@@ -340,22 +363,29 @@ def visit_check_in(
     return visit
 
 
-def _save_check_in(*, actor, school, cleaned, invited, hold, now) -> Visit:
-    if invited is not None:
-        # One-time: re-read the invitation under a row lock. Screening ran between the
-        # first check and now; a second guard may have used the same QR meanwhile.
-        invited = Visit.objects.select_for_update().filter(pk=invited.pk).first()
-        if invited is None or invited.status != VisitStatus.EXPECTED or invited.screening:
-            raise VisitRefused(
-                refusal_message(RefusalReason.REPLAYED), RefusalReason.REPLAYED, "invitation"
-            )
-    visit = invited or Visit(school=school)
-    before = snapshot(visit) if invited else None
+def _save_invited_check_in(*, actor, school, cleaned, invited, hold, now) -> Visit:
+    # One-time: re-read the invitation under a row lock. Screening ran between the first
+    # check and now; a second guard may have used the same QR meanwhile.
+    locked = Visit.objects.select_for_update().filter(pk=invited.pk).first()
+    if locked is None or locked.status != VisitStatus.EXPECTED or locked.screening:
+        raise VisitRefused(
+            refusal_message(RefusalReason.REPLAYED), RefusalReason.REPLAYED, "invitation"
+        )
+    before = snapshot(locked)
+    _fill_check_in(locked, actor=actor, school=school, cleaned=cleaned, hold=hold, now=now)
+    locked.save()
+    audit_update(actor=actor, obj=locked, before=before)
+    return locked
+
+
+def _fill_check_in(visit: Visit, *, actor, school, cleaned, hold, now) -> None:
+    """The check-in's fields on a new visit or an invited one (which keeps its own purpose
+    note when the gate gave none)."""
     visit.name = cleaned["name"]
     visit.set_id_number(cleaned["id_number"])
     visit.phone = cleaned["phone"]
     visit.purpose = cleaned["purpose"]
-    visit.purpose_note = cleaned["purpose_note"] or (invited.purpose_note if invited else "")
+    visit.purpose_note = cleaned["purpose_note"] or visit.purpose_note
     visit.items = cleaned["items"]
     visit.host_id = cleaned["host"]
     if cleaned["photo"][0]:
@@ -373,13 +403,6 @@ def _save_check_in(*, actor, school, cleaned, invited, hold, now) -> Visit:
         visit.status = VisitStatus.INSIDE
         visit.badge_code = codes.new_serial()
         visit.badge_expires_at = badge_expiry(school, now)
-    visit.save()
-    if before is None:
-        audit_create(actor=actor, obj=visit)
-    else:
-        audit_update(actor=actor, obj=visit, before=before)
-    _publish(visit)
-    return visit
 
 
 # ------------------------------------------------------------------ probing the register

@@ -722,13 +722,13 @@ def register_matches(
     """
     exact_sql, bucket_sql, without_number = _lookup_sql(connection.vendor)
     found: dict[int, tuple[int, int, str]] = {}
-    key = phonetic.name_key(name) if name and birth_date else ()
+    key = None  # the name's phonetic key: made only when someone born that day is found
     with connection.cursor() as cursor:
         if id_number:
             cursor.execute(exact_sql, [register_id_hash(id_number), PersonStatus.ACTIVE])
             for pk, station_id in cursor.fetchall():
                 found[pk] = (pk, station_id, MatchKind.ID_NUMBER)
-        if key:
+        if name and birth_date:
             sql, params = bucket_sql, [register_birth_hash(birth_date), PersonStatus.ACTIVE]
             if id_number:
                 # The visitor showed a number: a record with another number is another
@@ -740,6 +740,12 @@ def register_matches(
             for pk, station_id, token in cursor.fetchall():
                 if pk in found:
                     continue
+                if key is None:
+                    # Most screenings find nobody born that day: the key (the pinyin of
+                    # each character) costs more CPU than both lookups (bench/gate).
+                    key = phonetic.name_key(name)
+                if not key:
+                    break
                 try:
                     candidate = phonetic.decode(crypto.decrypt(token))
                 except crypto.DecryptionError:
