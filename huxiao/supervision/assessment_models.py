@@ -258,6 +258,15 @@ class Veto(models.Model):
         verbose_name = _("one-vote veto")
         verbose_name_plural = _("one-vote vetoes")
         ordering = ["-decided_at", "-id"]
+        constraints = [
+            # One veto in force per school and period (a revoked one may be followed by a
+            # new one); veto_record checks first under the school's row lock.
+            models.UniqueConstraint(
+                fields=["school", "period_start", "period_end"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="veto_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.school_id} {self.period_start}"

@@ -16,7 +16,7 @@ Who reads what:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q, QuerySet
@@ -271,6 +271,9 @@ class SchoolResult:
     town_score: object
     cells: list[IndicatorCell]
     vetoes: list[Veto]
+    # Vetoes that counted in this (frozen) result but were revoked after it was computed:
+    # the page says so, with when and why (ADR 0027, "Review fixes").
+    revoked_vetoes: list[Veto] = field(default_factory=list)
 
 
 def school_results(*, actor, school_id: int, limit: int = 12) -> list[SchoolResult]:
@@ -308,10 +311,18 @@ def school_results(*, actor, school_id: int, limit: int = 12) -> list[SchoolResu
     ):
         indicators.setdefault(ind.scheme_id, []).append(ind)
     vetoes = list(
-        Veto.objects.filter(school_id=school_id, revoked_at__isnull=True).select_related(
-            "decided_by_org"
-        )
+        Veto.objects.filter(school_id=school_id)
+        .select_related("decided_by_org")
+        .order_by("decided_at", "pk")
     )
+
+    def overlapping(run):
+        return [
+            v
+            for v in vetoes
+            if v.period_start <= run.period_end and v.period_end >= run.period_start
+        ]
+
     return [
         SchoolResult(
             result=r,
@@ -319,10 +330,13 @@ def school_results(*, actor, school_id: int, limit: int = 12) -> list[SchoolResu
             ranked=ranked.get(r.run_id, 0),
             town_score=towns.get((r.run_id, r.town_id)),
             cells=cells_of(r, indicators.get(r.run.scheme_id, [])),
-            vetoes=[
+            vetoes=[v for v in overlapping(r.run) if v.revoked_at is None],
+            # Revoked after the run was computed, so it still counted there (one revoked
+            # before did not, and is not shown).
+            revoked_vetoes=[
                 v
-                for v in vetoes
-                if v.period_start <= r.run.period_end and v.period_end >= r.run.period_start
+                for v in overlapping(r.run)
+                if v.revoked_at is not None and v.revoked_at > r.run.computed_at
             ],
         )
         for r in latest

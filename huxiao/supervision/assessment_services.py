@@ -30,13 +30,20 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from huxiao.audit.models import AuditAction
-from huxiao.audit.services import audit_create, audit_delete, audit_record, audit_update, snapshot
+from huxiao.audit.models import AuditAction, AuditEvent
+from huxiao.audit.services import (
+    audit_create,
+    audit_delete,
+    audit_record,
+    audit_update,
+    build_event,
+    snapshot,
+)
 from huxiao.core.names import acting_user
 from huxiao.core.roles import Action, Role, role_allows
 from huxiao.core.scoping import can, memberships_of, school_filter_for_org
@@ -320,10 +327,34 @@ def _write_indicators(actor, scheme: AssessmentScheme, rows: list[dict]) -> bool
                 changed = True
     for pk, ind in existing.items():
         if pk not in kept:
+            _audit_manual_scores_deleted(actor, ind)
             audit_delete(actor=actor, obj=ind)
             ind.delete()
             changed = True
     return changed
+
+
+def _audit_manual_scores_deleted(actor, indicator: Indicator) -> int:
+    """One DELETE audit row per manual score the indicator's deletion takes with it (the
+    cascade writes none), in bulk; under the school of each score."""
+    scores = list(ManualScore.objects.filter(indicator=indicator).order_by("pk"))
+    if not scores:
+        return 0
+    at = timezone.now()
+    AuditEvent.objects.bulk_create(
+        [
+            build_event(
+                actor=actor,
+                action=AuditAction.DELETE,
+                obj=score,
+                changes={"before": snapshot(score), "cause": "indicator_removed"},
+                at=at,
+            )
+            for score in scores
+        ],
+        batch_size=BATCH,
+    )
+    return len(scores)
 
 
 def _int_or_none(value) -> int | None:
@@ -696,7 +727,9 @@ def assessment_compute(*, actor, scheme: AssessmentScheme, day, now=None) -> Ass
         ).values_list("pk", flat=True)
     )
     if replaced:
-        AssessmentRun.objects.filter(pk__in=replaced).delete()
+        # Drafts only, whatever happened since they were read: a published run is never
+        # deleted (publishing locks the scheme too, so this is belt and braces).
+        AssessmentRun.objects.filter(pk__in=replaced, status=RunStatus.DRAFT).delete()
     run = AssessmentRun.objects.create(
         scheme=scheme,
         period_start=period.start,
@@ -732,9 +765,15 @@ def assessment_compute(*, actor, scheme: AssessmentScheme, day, now=None) -> Ass
 
 
 def _lock_run(actor, run: AssessmentRun) -> AssessmentRun:
-    sel.run_get(actor=actor, run_id=run.pk)
+    """The run's row, locked after its scheme's row: computing and editing a scheme lock the
+    scheme, so a publish cannot interleave with a recomputation that replaces the drafts
+    (or a scheme edit that discards them)."""
+    found = sel.run_get(actor=actor, run_id=run.pk)
+    AssessmentScheme.objects.select_for_update().get(pk=found.scheme_id)
     locked = (
-        AssessmentRun.objects.select_for_update().select_related("scheme__owner").get(pk=run.pk)
+        AssessmentRun.objects.select_for_update(of=("self",))
+        .select_related("scheme__owner")
+        .get(pk=run.pk)
     )
     if not sel.may_manage(actor, locked.scheme):
         raise PermissionDenied(_("Only the office that owns this scheme may publish its rankings."))
@@ -872,22 +911,31 @@ def veto_record(*, actor, school, day, period_kind=PeriodKind.MONTH, reason, now
             errors.add("date", message)
     errors.raise_if_any()
     period = sel.period_of(period_kind, day)
+    # The school's row, locked: two vetoes of the same school and period at the same time
+    # are serialised here, and the second one sees the first (the constraint
+    # `veto_once` backs this up).
+    Organization.objects.select_for_update().filter(pk=school.pk).first()
+    already = _("This school is already vetoed for this period.")
     if Veto.objects.filter(
         school=school,
         period_start=period.start,
         period_end=period.end,
         revoked_at__isnull=True,
     ).exists():
-        raise AssessmentRefused(_("This school is already vetoed for this period."))
-    veto = Veto.objects.create(
-        school=school,
-        period_start=period.start,
-        period_end=period.end,
-        reason=reason,
-        decided_by_org=office,
-        decided_by=acting_user(actor),
-        decided_at=now,
-    )
+        raise AssessmentRefused(already)
+    try:
+        with transaction.atomic():
+            veto = Veto.objects.create(
+                school=school,
+                period_start=period.start,
+                period_end=period.end,
+                reason=reason,
+                decided_by_org=office,
+                decided_by=acting_user(actor),
+                decided_at=now,
+            )
+    except IntegrityError:
+        raise AssessmentRefused(already) from None
     audit_create(actor=actor, obj=veto)
     _notify_veto(veto, school, period, revoked=False)
     return veto

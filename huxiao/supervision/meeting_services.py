@@ -72,8 +72,10 @@ MAX_DEADLINE_DAYS = 365
 MINUTES_EDIT_DAYS = 7
 # Meetings are planned (or entered after the fact) at most a year either side of today.
 MAX_MEETING_DAYS = 365
-# A progress report covers at most a year.
+# A progress report covers at most a year, from 2000 on (an earlier date is a typing
+# mistake, and 0001-01-01 would overflow when turned into an instant).
 MAX_REPORT_DAYS = 366
+EARLIEST_REPORT_DAY = dt.date(2000, 1, 1)
 # Escalation levels (ActionItem.escalation_level): 0 owner, 1 the organization's leaders,
 # 2 the group's office.
 LEVEL_LEADERS = 1
@@ -444,15 +446,25 @@ def member_add(
 
 
 def _lock_member(actor, member: GroupMember) -> GroupMember:
+    """The member's row, locked after its group's row (the order member_add takes too), so
+    that two changes of position cannot both pass "one leader, one office head"."""
+    group_id = (
+        GroupMember.objects.filter(group__in=sel.visible_groups(actor).values("pk"), pk=member.pk)
+        .values_list("group_id", flat=True)
+        .first()
+    )
+    if group_id is None:
+        raise Http404
+    # The group first (404 out of reach, 403 without the keeper's right), then the member.
+    _visible_group(actor, LeadingGroup(pk=group_id))
     locked = (
         GroupMember.objects.select_for_update(of=("self",))
-        .filter(group__in=sel.visible_groups(actor).values("pk"), pk=member.pk)
+        .filter(group_id=group_id, pk=member.pk)
         .select_related("group", "organization", "user")
         .first()
     )
     if locked is None:
         raise Http404
-    sel.require_keep(actor, locked.group)
     return locked
 
 
@@ -1084,7 +1096,9 @@ def action_start(*, actor, item: ActionItem, note="", now=None) -> ActionItem:
     """The responsible side starts the work, optionally with a first progress note."""
     now = now or timezone.now()
     item, move = _begin(actor, item, "start")
-    note = v.FieldErrors().run("note", v.clean_text, note, max_length=2000) or ""
+    errors = v.FieldErrors()
+    note = errors.run("note", v.clean_text, note, max_length=2000)
+    errors.raise_if_any()
     extra = {"progress": note} if note else {}
     item = _apply(actor, item, move, now=now, note=note, **extra)
     _to_office(
@@ -1138,7 +1152,9 @@ def action_close(*, actor, item: ActionItem, note="", now=None) -> ActionItem:
     """The group's office accepts the work and closes the item."""
     now = now or timezone.now()
     item, move = _begin(actor, item, "close")
-    note = v.FieldErrors().run("note", v.clean_text, note, max_length=2000) or ""
+    errors = v.FieldErrors()
+    note = errors.run("note", v.clean_text, note, max_length=2000)
+    errors.raise_if_any()
     item = _apply(actor, item, move, now=now, note=note, closed_by=_user(actor), closed_at=now)
     _to_owners(
         actor,
@@ -1180,7 +1196,10 @@ def clean_period(period_start, period_end, *, now=None) -> tuple[dt.date, dt.dat
         errors.add("period_start", _("Set the first day of the period."))
     if end is None and "period_end" not in errors.errors:
         errors.add("period_end", _("Set the last day of the period."))
-    if start and end:
+    for field, value in (("period_start", start), ("period_end", end)):
+        if value is not None and value < EARLIEST_REPORT_DAY:
+            errors.add(field, _("Choose a date from 2000 on."))
+    if start and end and not errors.errors:
         if end > sel.local_today(now):
             errors.add("period_end", _("The period cannot end after today."))
         elif start > end:

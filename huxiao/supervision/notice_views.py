@@ -126,7 +126,17 @@ def notice_list(request):
 # ------------------------------------------------------------------ notices: draft and edit
 
 
-def _notice_kwargs(form: NoticeForm) -> dict:
+def _recipient_ids(form: NoticeForm, office) -> list[int]:
+    """The addressees ticked, plus, with "all schools", the schools of the issuing office's
+    own scope (not of every office the user belongs to)."""
+    data = form.cleaned_data
+    ids = set(data.get("recipients") or ())
+    if data.get("all_schools"):
+        ids.update(o.pk for o in services.scope_organizations(office) if o.is_school)
+    return sorted(ids)
+
+
+def _notice_kwargs(form: NoticeForm, office) -> dict:
     data = form.cleaned_data
     return {
         "kind": data["kind"],
@@ -135,9 +145,27 @@ def _notice_kwargs(form: NoticeForm) -> dict:
         "reference": data["reference"],
         "improve_by": data["improve_by"],
         "subjects": data["subjects"],
-        "recipients": form.recipient_ids(),
+        "recipients": _recipient_ids(form, office),
         "run": data["run"],
     }
+
+
+def _office_by_id(offices, office_id, default):
+    for office in offices:
+        if office.pk == office_id:
+            return office
+    return default
+
+
+def _prefill_office(offices, default, run_id):
+    """The issuer a ranking prefill is made for (and the draft's issuer): the default
+    office (the switcher's) when the run concerns its schools, else the first of the
+    user's offices whose schools it concerns; None if none."""
+    candidates = [default, *(o for o in offices if o.pk != default.pk)]
+    for office in candidates:
+        if services.runs_for(office).filter(pk=run_id).exists():
+            return office
+    return None
 
 
 @login_required
@@ -146,13 +174,22 @@ def notice_new(request):
     offices = selectors.require_issuer(request.user)
     office = _default_office(request, offices)
     runs = _runs(offices)
-    initial = {"kind": NoticeKind.CRITICISM, "issuer": office.pk}
     prefill = PrefillForm(request.GET or None, runs=runs)
+    prefill_failed = False
+    prefilled = {}
     if request.method == "GET" and prefill.is_bound and prefill.is_valid():
         data = prefill.cleaned_data
-        initial.update(
-            selectors.run_prefill(office=office, run_id=data["run"], kind=data["kind"], n=data["n"])
-        )
+        # The ranking is read within the scope of the office the draft is issued by.
+        chosen = _prefill_office(offices, office, data["run"])
+        if chosen is None:
+            prefill.add_error("run", _("Choose a published assessment of schools in your scope."))
+            prefill_failed = True
+        else:
+            office = chosen
+            prefilled = selectors.run_prefill(
+                office=office, run_id=data["run"], kind=data["kind"], n=data["n"]
+            )
+    initial = {"kind": NoticeKind.CRITICISM, "issuer": office.pk, **prefilled}
     form = NoticeForm(
         request.POST or None,
         offices=offices,
@@ -161,11 +198,10 @@ def notice_new(request):
         initial=initial,
     )
     if request.method == "POST" and form.is_valid():
+        issuer = _office_by_id(offices, form.cleaned_data.get("issuer", office.pk), office)
         try:
             notice = services.notice_draft(
-                actor=request.user,
-                issuer=form.cleaned_data.get("issuer", office.pk),
-                **_notice_kwargs(form),
+                actor=request.user, issuer=issuer.pk, **_notice_kwargs(form, issuer)
             )
         except ValidationError as exc:
             form.add_service_errors(exc)
@@ -181,7 +217,7 @@ def notice_new(request):
             "notice": None,
             "nav_active": NAV_NOTICES,
         },
-        status=400 if form.is_bound and form.errors else 200,
+        status=400 if (form.is_bound and form.errors) or prefill_failed else 200,
     )
 
 
@@ -222,7 +258,9 @@ def notice_edit(request, notice_id: int):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.notice_update(actor=request.user, notice=notice, **_notice_kwargs(form))
+            services.notice_update(
+                actor=request.user, notice=notice, **_notice_kwargs(form, notice.issuer)
+            )
         except services.NoticeStateRefused as refused:
             notice = selectors.notice_get(actor=request.user, notice_id=notice.pk)
             return _render_detail(request, notice, refusal=refused.messages[0], status=409)
