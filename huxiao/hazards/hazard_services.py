@@ -598,6 +598,10 @@ def hazard_verify(*, actor, hazard: Hazard, note: str = "", now=None) -> Hazard:
         recipients=_rectifiers(hazard) + [hazard.reported_by],
         actor=actor,
     )
+    # An active listing of the hazard now awaits lifting: its office is told (once).
+    from huxiao.hazards.listing_services import listing_hazard_closed
+
+    listing_hazard_closed(hazard=hazard)
     return hazard
 
 

@@ -140,7 +140,8 @@ def listing_list(
     offset: int = 0,
 ):
     """The board: active listings first, nearest deadline first. `days_left` is negative
-    when overdue; `countdown` is left / today / overdue / lifted."""
+    when overdue; `countdown` is left / today / overdue / awaiting (the hazard is closed,
+    the listing awaits lifting) / lifted."""
     selectors.require_board(request.auth)
     today = local_today()
     qs = selectors.listing_list(

@@ -18,6 +18,7 @@ from django.http import Http404
 
 from huxiao.core.roles import Action
 from huxiao.core.scoping import memberships_of, visible_school_ids
+from huxiao.hazards.choices import HazardStatus, ListingStatus
 from huxiao.hazards.hazard_services import local_today
 from huxiao.hazards.models import ListedSupervision
 from huxiao.orgs.models import Town
@@ -85,11 +86,14 @@ def listing_get(*, actor, listing_id: int) -> ListedSupervision:
 
 
 def listing_of_hazard(*, actor, hazard) -> ListedSupervision | None:
-    """The hazard's listing if the actor may see it (the hazard page's block)."""
+    """The hazard's listing if the actor may see it (the hazard page's block): the active
+    one, else the latest lifted one (a reopened hazard may have been listed more than
+    once)."""
     return (
         visible_listings(actor)
-        .select_related("supervising_org")
+        .select_related("supervising_org", "hazard")
         .filter(hazard_id=hazard.pk)
+        .order_by("status", "-listed_at", "-pk")
         .first()
     )
 
@@ -106,11 +110,24 @@ def days_left(listing: ListedSupervision, today: dt.date | None = None) -> int:
     return (listing.deadline - (today or local_today())).days
 
 
+def awaits_lifting(listing: ListedSupervision) -> bool:
+    """An active listing whose hazard is verified and closed (待摘牌): the deadline no
+    longer counts; the supervising office has only to lift it."""
+    return (
+        listing.status == ListingStatus.ACTIVE
+        and listing.hazard_id is not None
+        and listing.hazard.status == HazardStatus.CLOSED
+    )
+
+
 def countdown(listing: ListedSupervision, today: dt.date | None = None) -> dict:
-    """What the board shows: {"days": n, "state": "left" | "today" | "overdue" | "lifted"}
-    with n ≥ 0 (days left, or days overdue)."""
-    if listing.status != "active":
+    """What the board shows: {"days": n, "state": "left" | "today" | "overdue" |
+    "awaiting" | "lifted"} with n ≥ 0 (days left, or days overdue; 0 when awaiting
+    lifting or lifted). Reads `listing.hazard` (select it with the listing)."""
+    if listing.status != ListingStatus.ACTIVE:
         return {"days": 0, "state": "lifted"}
+    if awaits_lifting(listing):
+        return {"days": 0, "state": "awaiting"}
     n = days_left(listing, today)
     if n > 0:
         return {"days": n, "state": "left"}

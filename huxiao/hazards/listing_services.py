@@ -8,12 +8,17 @@ listed by the platform itself when it is reported (`listing_auto_for_major`, cal
 `hazard_services.hazard_report`): the school's town governance office supervises it, by the
 hazard's deadline or in 30 days. The supervising side edits the listing (reference number,
 requirements, deadline, public or not) and lifts it (摘牌) with a note; while the listed
-hazard is not verified and closed, lifting needs an explicit "lift anyway".
+hazard is not verified and closed, lifting needs an explicit "lift anyway". Once it is
+closed the listing awaits lifting (待摘牌): the supervising office is told once
+(`listing_hazard_closed`, called when the hazard is verified, and the daily job as a
+catch-up) and the countdown and reminders stop. A hazard reopened after its listing was
+lifted may be listed again: at most one listing of a hazard is active.
 
 Order of checks in every write: scope (404), right (403), state (`ListingRefused`, 409),
 input (400). Every write is audited; the school's principals are notified (after commit).
 `listings_remind` is the daily job: due within three days, or overdue, each listing tells
-its school's principals (overdue: the supervising office too), once a day at most.
+its school's principals (overdue: the supervising office too), once a day at most; a
+listing whose hazard is closed reminds no one.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -99,12 +105,20 @@ def may_manage(actor, listing: ListedSupervision) -> bool:
     return False
 
 
+def has_active_listing(hazard_id: int) -> bool:
+    """Whether the hazard is under an active listing (a lifted one does not count: a
+    reopened hazard may be listed again)."""
+    return ListedSupervision.objects.filter(
+        hazard_id=hazard_id, status=ListingStatus.ACTIVE
+    ).exists()
+
+
 def may_list_hazard(actor, hazard: Hazard) -> bool:
     """The hazard page's "list under supervision" action."""
     return (
         hazard.status != HazardStatus.CLOSED
         and can(actor, Action.LIST_SUPERVISION, hazard.school_id)
-        and not ListedSupervision.objects.filter(hazard_id=hazard.pk).exists()
+        and not has_active_listing(hazard.pk)
     )
 
 
@@ -265,8 +279,10 @@ def listing_create(
     if school.kind not in SCHOOL_KINDS:
         raise ValidationError({"school_id": [_("This organization is not a school.")]})
     if hazard is not None:
-        if ListedSupervision.objects.filter(hazard=hazard).exists():
-            raise ListingRefused(_("This hazard is already under listed supervision."))
+        if has_active_listing(hazard.pk):
+            raise ListingRefused(
+                _("This hazard is already under an active listed supervision; lift it first.")
+            )
         if hazard.status == HazardStatus.CLOSED:
             raise ListingRefused(
                 _("A verified and closed hazard cannot be listed; reopen it first.")
@@ -326,13 +342,13 @@ def listing_create(
 def listing_auto_for_major(*, hazard: Hazard, now=None) -> ListedSupervision | None:
     """List a major hazard by the platform's rule (inside the caller's transaction): the
     school's town governance office supervises it, by the hazard's deadline or in
-    AUTO_DEADLINE_DAYS days. Nothing when the hazard is not major, already listed or
-    closed, or when the town has no governance office (the hazard page says so). The
+    AUTO_DEADLINE_DAYS days. Nothing when the hazard is not major, under an active
+    listing or closed, or when the town has no governance office (the hazard page says so). The
     listing is the platform's (no `listed_by`, audited as "system"), not the reporter's:
     a school member who reports a major hazard does not hold `list_supervision`."""
     if hazard.level != HazardLevel.MAJOR or hazard.status == HazardStatus.CLOSED:
         return None
-    if ListedSupervision.objects.filter(hazard_id=hazard.pk).exists():
+    if has_active_listing(hazard.pk):
         return None
     school = hazard.school
     office = town_governance_office(school)
@@ -478,14 +494,80 @@ def listing_lift(
     return listing
 
 
+# ------------------------------------------------------------------ the listed hazard is closed
+
+
+def _closed_key(listing: ListedSupervision) -> str:
+    """Once per listing and closure of its hazard (a hazard reopened and closed again
+    under the same listing is told again)."""
+    closed_at = listing.hazard.closed_at
+    stamp = closed_at.isoformat() if closed_at is not None else "closed"
+    return f"listings.closed:{listing.pk}:{stamp}"
+
+
+def _closed_messages(listings: list[ListedSupervision]) -> list[dict]:
+    if not listings:
+        return []
+    coordinators = _coordinators({listing.supervising_org_id for listing in listings})
+    messages = []
+    for listing in listings:
+        params = _params(listing)
+        messages.append(
+            dict(
+                organizations=[listing.supervising_org_id],
+                event_type="listings.hazard_closed",
+                title=_message(_("Listed hazard closed, awaiting lifting: %(title)s"), params),
+                body=_message(
+                    _(
+                        "%(school)s: the hazard under the listed supervision of %(org)s has "
+                        "been verified and closed. Lift the listing with a note."
+                    ),
+                    params,
+                ),
+                payload={
+                    "listing_id": listing.pk,
+                    "school_id": listing.school_id,
+                    "hazard_id": listing.hazard_id,
+                },
+                recipients=sorted(coordinators[listing.supervising_org_id]),
+                dedupe_key=_closed_key(listing),
+            )
+        )
+    return messages
+
+
+def _awaiting(qs) -> list[ListedSupervision]:
+    return list(
+        qs.filter(status=ListingStatus.ACTIVE, hazard__status=HazardStatus.CLOSED)
+        .select_related("school", "supervising_org", "hazard")
+        .order_by("pk")
+    )
+
+
+def listing_hazard_closed(*, hazard: Hazard) -> list[int]:
+    """The hazard of an active listing has been verified and closed: the listing now
+    awaits lifting (待摘牌); tell the supervising office's coordinators, once (dedupe
+    key). Called by `hazard_services.hazard_verify` inside its transaction (sent after
+    commit); the daily job catches up on any closure not told yet. Returns the ids of the
+    listings concerned."""
+    from huxiao.notify.services import notify_send_many
+
+    listings = _awaiting(ListedSupervision.objects.filter(hazard_id=hazard.pk))
+    notify_send_many(_closed_messages(listings))
+    return [listing.pk for listing in listings]
+
+
 # ------------------------------------------------------------------ the daily reminder
 
 
 def listings_remind(*, now: dt.datetime | None = None) -> dict:
     """Remind of active listings due within REMIND_DAYS days (the school's principals) or
     past their deadline (the principals and the supervising office's coordinators), one
-    notification per listing per day. Returns the ids of the listings reminded by this
-    run: a second run the same day sends nothing and returns empty lists."""
+    notification per listing per day. A listing whose hazard is verified and closed
+    awaits lifting and reminds no one; the supervising office is told of it once
+    ("awaiting", the catch-up of `listing_hazard_closed`). Returns the ids of the
+    listings concerned by this run: a second run the same day sends nothing and returns
+    empty lists."""
     from huxiao.notify.models import Notification
     from huxiao.notify.services import notify_send_many
 
@@ -496,18 +578,23 @@ def listings_remind(*, now: dt.datetime | None = None) -> dict:
             status=ListingStatus.ACTIVE,
             deadline__lte=today + dt.timedelta(days=REMIND_DAYS),
         )
+        .filter(Q(hazard__isnull=True) | ~Q(hazard__status=HazardStatus.CLOSED))
         .select_related("school", "supervising_org")
         .order_by("deadline", "pk")
     )
+    awaiting = _awaiting(ListedSupervision.objects.all())
     keys = {listing.pk: f"listings.remind:{listing.pk}:{today.isoformat()}" for listing in listings}
+    closed_keys = {listing.pk: _closed_key(listing) for listing in awaiting}
     sent = set(
-        Notification.objects.filter(dedupe_key__in=list(keys.values())).values_list(
-            "dedupe_key", flat=True
-        )
+        Notification.objects.filter(
+            dedupe_key__in=[*keys.values(), *closed_keys.values()]
+        ).values_list("dedupe_key", flat=True)
     )
     listings = [listing for listing in listings if keys[listing.pk] not in sent]
-    result = {"near": [], "overdue": []}
+    awaiting = [listing for listing in awaiting if closed_keys[listing.pk] not in sent]
+    result = {"near": [], "overdue": [], "awaiting": [listing.pk for listing in awaiting]}
     if not listings:
+        notify_send_many(_closed_messages(awaiting))
         return result
     principals: dict[int, set[int]] = defaultdict(set)
     for org_id, user_id in Membership.objects.filter(
@@ -565,5 +652,5 @@ def listings_remind(*, now: dt.datetime | None = None) -> dict:
                     dedupe_key=keys[listing.pk],
                 )
             )
-    notify_send_many(messages)
+    notify_send_many(messages + _closed_messages(awaiting))
     return result

@@ -416,12 +416,14 @@ class ListedSupervision(models.Model):
         related_name="listed_supervisions",
         verbose_name=_("school"),
     )
-    hazard = models.OneToOneField(
+    # A foreign key, not one-to-one: a hazard reopened after its listing was lifted may
+    # be listed again; at most one listing of a hazard is active (the constraint below).
+    hazard = models.ForeignKey(
         Hazard,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        related_name="listing",
+        related_name="listings",
         verbose_name=_("hazard"),
         help_text=_("Empty for a prominent problem that is not a single hazard."),
     )
@@ -459,6 +461,13 @@ class ListedSupervision(models.Model):
         verbose_name_plural = _("listed supervisions")
         ordering = ["status", "deadline", "id"]
         indexes = [models.Index(fields=["status", "deadline"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hazard"],
+                condition=models.Q(status="active"),
+                name="listing_one_active_per_hazard",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.title

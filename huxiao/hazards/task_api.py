@@ -200,7 +200,9 @@ def task_create(request, payload: TaskIn):
         actor=request.auth,
         school=school,
         hazard=hazard,
-        department=Organization.objects.filter(pk=payload.department_id).first(),
+        # Not read here: the service looks it up among the school's candidate departments
+        # (active, of the school's county) and answers one message for any other id.
+        department=Organization(pk=payload.department_id),
         department_kind=payload.department_kind,
         title=payload.title,
         description=payload.description,

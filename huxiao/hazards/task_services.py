@@ -5,7 +5,8 @@ A task about a school's surroundings (stalls, internet cafés, traffic at the ga
 from outside the school — by whoever holds `list_supervision` or `verify_hazard` there (the
 governance and education offices, the police) — to an active department of the school's
 county. The department accepts it, works on it and gives feedback; the giving office
-confirms it done or returns it with a reason (returned → accepted again).
+confirms it done or returns it with a reason (returned → accepted again) — never the
+person who gave the feedback, should they belong to both.
 
 The state machine is one table, `MOVES`. Every move locks the task's row and checks, in
 order, scope (404), right (403), state (`TaskTransitionRefused`, 409), input (400); it
@@ -169,21 +170,36 @@ def _may(actor, move: TaskMove, task: SurroundingsTask) -> bool:
     return is_giver(actor, task)
 
 
+def _judges_own_feedback(actor, move: TaskMove, task: SurroundingsTask) -> bool:
+    """Someone in both the department and the giving office may not confirm or return the
+    feedback they gave themselves (the same independence as a hazard's verification)."""
+    return (
+        move.side == "giver"
+        and task.feedback_by_id is not None
+        and task.feedback_by_id == getattr(actor, "pk", None)
+    )
+
+
 def allowed_moves(actor, task: SurroundingsTask) -> list[str]:
     return [
         move.name
         for move in MOVES.values()
-        if task.status in move.sources and _may(actor, move, task)
+        if task.status in move.sources
+        and _may(actor, move, task)
+        and not _judges_own_feedback(actor, move, task)
     ]
 
 
-def department_candidates(region_ids) -> list[Organization]:
-    """Active departments of the given counties (the create form's choices)."""
-    return list(
-        Organization.objects.filter(
-            kind=OrgKind.DEPARTMENT, is_active=True, region_id__in=list(region_ids)
-        ).order_by("town_id", "name")
+def _candidates(region_ids):
+    return Organization.objects.filter(
+        kind=OrgKind.DEPARTMENT, is_active=True, region_id__in=list(region_ids)
     )
+
+
+def department_candidates(region_ids) -> list[Organization]:
+    """Active departments of the given counties (the create form's choices, and the only
+    departments `task_create` accepts)."""
+    return list(_candidates(region_ids).order_by("town_id", "name"))
 
 
 # ------------------------------------------------------------------ helpers
@@ -268,6 +284,13 @@ def _begin(actor, task: SurroundingsTask, name: str) -> tuple[SurroundingsTask, 
         raise PermissionDenied(_("Only the office that gave the task may do this."))
     if task.status not in move.sources:
         raise TaskTransitionRefused(move.refusal)
+    if _judges_own_feedback(actor, move, task):
+        raise PermissionDenied(
+            _(
+                "You gave this feedback yourself: another member of the office that gave "
+                "the task must confirm or return it."
+            )
+        )
     return task, move
 
 
@@ -329,12 +352,12 @@ def task_create(
         errors.add("hazard", _("The hazard is verified and closed."))
     if department is None:
         errors.add("department", _("Choose a department."))
-    elif department.kind != OrgKind.DEPARTMENT:
-        errors.add("department", _("This organization is not a department."))
-    elif not department.is_active:
-        errors.add("department", _("This department is no longer active."))
-    elif department.region_id != school.region_id:
-        errors.add("department", _("The department is of another county."))
+    else:
+        # Read again among the school's candidates (an id from the API is unchecked); one
+        # message whatever the reason, so that it tells nothing about other organizations.
+        department = _candidates([school.region_id]).filter(pk=department.pk).first()
+        if department is None:
+            errors.add("department", _("Choose one of the departments offered for this school."))
     if department_kind not in DepartmentKind.values:
         errors.add("department_kind", _("Choose the kind of department."))
     title = errors.run(

@@ -473,7 +473,8 @@ def _gap_owner(user_id: int | None, school_id: int):
 )
 def entry_answers(request, campaign_id: DbId, school_id: DbId, payload: AnswersIn):
     """Answer items (all or none are saved): `result` meets / gap / na; a gap needs `note`,
-    `gap_owner_id` (a member of the school) and `gap_deadline` (today … acceptance due)."""
+    `gap_owner_id` (a member of the school) and `gap_deadline` (today … acceptance due;
+    once that date has passed, today … today + 30 days)."""
 
     def call(entry):
         with transaction.atomic():

@@ -138,13 +138,27 @@ def campaigns_visible(actor) -> QuerySet[Campaign]:
 
 
 def campaign_list(*, actor, status: str = "") -> QuerySet[Campaign]:
-    """The campaigns the actor may see, newest first, with their numbers of schools."""
+    """The campaigns the actor may see, newest first, with their numbers of schools: all
+    of them in the campaigns the actor manages, elsewhere only the schools whose entries
+    the actor may read (as `campaign_entries` shows them)."""
+    managed = manager_office_ids(actor)
+    ids = entry_school_ids(actor)
+    seen = []
+    if managed:
+        seen.append(Q(owner_id__in=managed))
+    if ids:
+        seen.append(Q(schools__school_id__in=ids))
+    if not seen:
+        return Campaign.objects.none()
+    counted = seen[0] if len(seen) == 1 else seen[0] | seen[1]
     qs = campaigns_visible(actor).select_related("owner")
     if status:
         qs = qs.filter(status=status)
     return qs.annotate(
-        school_count=Count("schools", distinct=True),
-        accepted_count=Count("schools", filter=Q(schools__status=ES.ACCEPTED), distinct=True),
+        school_count=Count("schools", filter=counted, distinct=True),
+        accepted_count=Count(
+            "schools", filter=counted & Q(schools__status=ES.ACCEPTED), distinct=True
+        ),
     ).order_by("-created_at", "-id")
 
 

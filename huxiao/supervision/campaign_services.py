@@ -9,8 +9,8 @@ school of a running campaign goes
                         ↘ returned ↗ (and spot_checked → returned)
 
 as `ENTRY_MOVES` says. The school's leaders (INSPECT as members of the school) answer the
-items and submit; a gap needs an owner from the school and a deadline (the gap list,
-缺啥补啥), which its owner marks fixed. Reviewers (MANAGE_CAMPAIGNS on the school, never
+items and submit; a gap needs an owner from the school and a deadline by the final
+acceptance, or within LATE_GAP_DAYS once that date has passed (the gap list, 缺啥补啥), which its owner marks fixed. Reviewers (MANAGE_CAMPAIGNS on the school, never
 one of its members) return, spot-check and accept; acceptance is refused while a gap is
 open.
 
@@ -73,6 +73,8 @@ MAX_SCHOOLS = 5000
 MAX_DAYS_AHEAD = 366
 # Schools not submitted are reminded from this many days before the self-check is due.
 REMIND_DAYS_BEFORE = 3
+# Once the final acceptance has passed, a gap may be given a deadline this many days ahead.
+LATE_GAP_DAYS = 30
 # Who is told about a school's self-check: its leaders.
 SCHOOL_LEADERS = (Role.PRINCIPAL, Role.SECURITY_OFFICER)
 
@@ -588,16 +590,32 @@ def campaign_close(*, actor, campaign, now=None) -> Campaign:
 
 
 def _lock_entry(actor, entry) -> CampaignSchool:
-    """The entry's row, locked, if the actor may see it (and its campaign); else 404."""
-    locked = (
-        CampaignSchool.objects.select_for_update(of=("self",))
-        .select_related("campaign", "campaign__owner", "school")
-        .filter(pk=getattr(entry, "pk", entry))
+    """The entry's row, locked, if the actor may see it (and its campaign); else 404.
+
+    The campaign's row is locked first, in the order `campaign_close` and
+    `campaign_update` lock (campaign, then its schools): the campaign's status read here
+    holds until the move commits, so nothing commits into a campaign closed meanwhile."""
+    entry_id = getattr(entry, "pk", entry)
+    campaign_id = (
+        CampaignSchool.objects.filter(pk=entry_id).values_list("campaign_id", flat=True).first()
+    )
+    if campaign_id is None:
+        raise Http404
+    campaign = (
+        Campaign.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(pk=campaign_id)
         .first()
     )
-    if locked is None:
+    locked = (
+        CampaignSchool.objects.select_for_update(of=("self",))
+        .select_related("school")
+        .filter(pk=entry_id, campaign_id=campaign_id)
+        .first()
+    )
+    if campaign is None or locked is None:
         raise Http404
-    campaign = locked.campaign
+    locked.campaign = campaign
     manager = sel.is_manager(actor, campaign)
     if not manager and (
         campaign.status == CS.DRAFT or locked.school_id not in sel.entry_school_ids(actor)
@@ -701,13 +719,33 @@ def _clean_gap_owner(owner, school_id: int):
     return owner
 
 
-def _clean_gap_deadline(value, *, today: dt.date, last: dt.date) -> dt.date:
+def gap_deadline_bounds(campaign: Campaign, today: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last deadline a gap may be given today: from today to the final
+    acceptance; once the acceptance date has passed (a school answering late, or a
+    self-check returned after it), from today to today + LATE_GAP_DAYS."""
+    last = campaign.acceptance_due
+    if last < today:
+        last = today + dt.timedelta(days=LATE_GAP_DAYS)
+    return today, last
+
+
+def _clean_gap_deadline(value, *, campaign: Campaign, today: dt.date) -> dt.date:
     date = _parse_date(value)
     if date is None:
         raise ValidationError(_("Set a deadline for fixing the gap."), code="required")
-    if date < today:
+    first, last = gap_deadline_bounds(campaign, today)
+    if date < first:
         raise ValidationError(_("The deadline cannot be in the past."), code="past")
     if date > last:
+        if campaign.acceptance_due < today:
+            raise ValidationError(
+                _(
+                    "The final acceptance has passed: the gap must be fixed within "
+                    "%(days)s days (by %(date)s)."
+                )
+                % {"days": LATE_GAP_DAYS, "date": last.isoformat()},
+                code="late",
+            )
         raise ValidationError(
             _("The gap must be fixed by the final acceptance (%(date)s).")
             % {"date": last.isoformat()},
@@ -730,7 +768,8 @@ def campaign_answer(
 ) -> CampaignAnswer:
     """The school's answer to one item (changed freely until submitted, and again when
     returned). A gap needs a note saying what is missing, an owner (an active member of
-    the school) and a deadline from today to the acceptance date; it starts open. Answering
+    the school) and a deadline from today to the acceptance date (once that has passed, to
+    today + LATE_GAP_DAYS); it starts open. Answering
     a gap again with the same owner keeps it fixed if it was; any other change reopens it."""
     now = now or timezone.now()
     entry = _lock_entry(actor, entry)
@@ -758,8 +797,8 @@ def campaign_answer(
             "gap_deadline",
             _clean_gap_deadline,
             gap_deadline,
+            campaign=entry.campaign,
             today=local_today(now),
-            last=entry.campaign.acceptance_due,
         )
     errors.raise_if_any()
 

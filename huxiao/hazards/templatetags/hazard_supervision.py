@@ -29,7 +29,8 @@ def hazard_supervision(context, hazard):
         "listing": listing,
         "countdown": listing_selectors.countdown(listing) if listing is not None else None,
         "no_office": no_office,
-        "can_list": listing is None and listing_services.may_list_hazard(user, hazard),
+        # A lifted listing does not stop a reopened hazard from being listed again.
+        "can_list": listing_services.may_list_hazard(user, hazard),
         "tasks": task_selectors.tasks_of_hazard(actor=user, hazard=hazard),
         "can_give": hazard.status != HazardStatus.CLOSED
         and task_services.may_give(user, hazard.school),

@@ -143,7 +143,7 @@ def test_create_for_a_hazard_and_conflicts(api, lworld):
 def test_lift(api, lworld):
     w = lworld
     hazard = report(w, level=HazardLevel.MAJOR, deadline=in_days(5), now=timezone.now())
-    url = f"{BASE}/{hazard.listing.pk}/lift"
+    url = f"{BASE}/{hazard.listings.get().pk}/lift"
     assert api("post", url, w.users["principal"], json={"note": "x"}).status_code == 403
     assert api("post", url, w.users["fargov"], json={"note": "x"}).status_code == 404
     response = api("post", url, w.users["gov"], json={"note": "摘牌"})

@@ -33,17 +33,29 @@ def listing(lworld):
 
 
 def test_nothing_before_the_reminder_window(lworld, listing):
-    assert ls.listings_remind(now=at(day(6), "07:40")) == {"near": [], "overdue": []}
+    assert ls.listings_remind(now=at(day(6), "07:40")) == {
+        "near": [],
+        "overdue": [],
+        "awaiting": [],
+    }
     assert not Notification.objects.filter(event_type__startswith="listings.d").exists()
 
 
 def test_near_then_today_then_overdue_once_a_day(lworld, listing):
     w = lworld
     principal, gov = w.users["principal"], w.users["gov"]
-    assert ls.listings_remind(now=at(day(7), "07:40")) == {"near": [listing.pk], "overdue": []}
+    assert ls.listings_remind(now=at(day(7), "07:40")) == {
+        "near": [listing.pk],
+        "overdue": [],
+        "awaiting": [],
+    }
     assert inbox(principal, "listings.due") == 1 and inbox(gov, "listings.due") == 0
     # A second run the same day (another worker, a restart) sends nothing.
-    assert ls.listings_remind(now=at(day(7), "18:00")) == {"near": [], "overdue": []}
+    assert ls.listings_remind(now=at(day(7), "18:00")) == {
+        "near": [],
+        "overdue": [],
+        "awaiting": [],
+    }
     assert inbox(principal, "listings.due") == 1
     # The next days: once each.
     assert ls.listings_remind(now=at(day(8), "07:40"))["near"] == [listing.pk]
@@ -52,7 +64,11 @@ def test_near_then_today_then_overdue_once_a_day(lworld, listing):
     today_note = Notification.objects.filter(event_type="listings.due").order_by("-pk").first()
     assert today_note.payload["listing_id"] == listing.pk
     # Overdue: the supervising office is told as well.
-    assert ls.listings_remind(now=at(day(11), "07:40")) == {"near": [], "overdue": [listing.pk]}
+    assert ls.listings_remind(now=at(day(11), "07:40")) == {
+        "near": [],
+        "overdue": [listing.pk],
+        "awaiting": [],
+    }
     assert inbox(principal, "listings.overdue") == 1 and inbox(gov, "listings.overdue") == 1
     assert ls.listings_remind(now=at(day(11), "09:00"))["overdue"] == []
     assert ls.listings_remind(now=at(day(12), "07:40"))["overdue"] == [listing.pk]
@@ -63,7 +79,11 @@ def test_near_then_today_then_overdue_once_a_day(lworld, listing):
 
 def test_lifted_listings_are_not_reminded(lworld, listing):
     ls.listing_lift(actor=lworld.users["gov"], listing=listing, note="已整改", now=at(day(2)))
-    assert ls.listings_remind(now=at(day(11), "07:40")) == {"near": [], "overdue": []}
+    assert ls.listings_remind(now=at(day(11), "07:40")) == {
+        "near": [],
+        "overdue": [],
+        "awaiting": [],
+    }
 
 
 def test_one_notification_per_listing_and_queries_do_not_grow(lworld):
@@ -83,5 +103,5 @@ def test_one_notification_per_listing_and_queries_do_not_grow(lworld):
 def test_the_periodic_task_calls_the_job(lworld):
     now = timezone.now()
     list_problem(lworld, deadline=timezone.localdate(now), now=now)
-    assert tasks.listings_remind_daily.call_local() == {"near": 1, "overdue": 0}
-    assert tasks.listings_remind_daily.call_local() == {"near": 0, "overdue": 0}
+    assert tasks.listings_remind_daily.call_local() == {"near": 1, "overdue": 0, "awaiting": 0}
+    assert tasks.listings_remind_daily.call_local() == {"near": 0, "overdue": 0, "awaiting": 0}

@@ -148,9 +148,11 @@ def test_lift_through_the_page(client, lworld):
 def test_lift_an_open_hazard_needs_lift_anyway(client, lworld):
     w = lworld
     hazard = report(w, level=HazardLevel.MAJOR, deadline=in_days(5), now=timezone.now())
-    url = reverse("hazards:listing_lift", args=[hazard.listing.pk])
+    url = reverse("hazards:listing_lift", args=[hazard.listings.get().pk])
     c = login(client, w.users["gov"])
-    page = c.get(reverse("hazards:listing_detail", args=[hazard.listing.pk])).content.decode()
+    page = c.get(
+        reverse("hazards:listing_detail", args=[hazard.listings.get().pk])
+    ).content.decode()
     assert 'data-testid="hazard-open-warning"' in page
     assert c.post(url, {"lift-note": "摘牌"}).status_code == 409
     response = c.post(url, {"lift-note": "另案处理", "lift-lift_anyway": "on"})

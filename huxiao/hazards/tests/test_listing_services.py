@@ -194,7 +194,7 @@ def test_a_major_hazard_is_listed_automatically_by_the_town_office(lworld):
 
 def test_a_major_hazard_without_deadline_gets_thirty_days(lworld):
     hazard = report(lworld, level=HazardLevel.MAJOR)
-    assert hazard.listing.deadline == MONDAY + dt.timedelta(days=30)
+    assert hazard.listings.get().deadline == MONDAY + dt.timedelta(days=30)
 
 
 def test_a_general_hazard_is_not_listed(lworld):
@@ -223,8 +223,8 @@ def test_a_major_finding_from_a_self_check_is_listed_too(lworld):
     """The school's own report of a major hazard: the listing is the platform's."""
     w = lworld
     hazard = report(w, actor=w.users["principal"], level=HazardLevel.MAJOR)
-    assert hazard.listing.supervising_org == w.gov_office
-    assert hazard.listing.listed_by is None
+    assert hazard.listings.get().supervising_org == w.gov_office
+    assert hazard.listings.get().listed_by is None
 
 
 # ------------------------------------------------------------------ edit
@@ -232,7 +232,7 @@ def test_a_major_finding_from_a_self_check_is_listed_too(lworld):
 
 def test_the_supervising_office_completes_an_automatic_listing(lworld):
     w = lworld
-    listing = report(w, level=HazardLevel.MAJOR).listing
+    listing = report(w, level=HazardLevel.MAJOR).listings.get()
     listing = ls.listing_update(
         actor=w.users["gov"],
         listing=listing,
@@ -342,7 +342,7 @@ def test_lift_needs_a_note(lworld):
 def test_lift_refused_while_the_hazard_is_open_unless_anyway(lworld):
     w = lworld
     hazard = report(w, level=HazardLevel.MAJOR, deadline=day(7))
-    listing = hazard.listing
+    listing = hazard.listings.get()
     with pytest.raises(ls.ListingRefused):
         ls.listing_lift(actor=w.users["gov"], listing=listing, note="摘牌", now=NOW)
     listing.refresh_from_db()
@@ -364,7 +364,7 @@ def test_lift_after_the_hazard_is_closed(lworld):
     hazard = report(w, level=HazardLevel.MAJOR, deadline=day(7))
     hazard = advance(w, hazard, "closed")
     assert hazard.status == HazardStatus.CLOSED
-    lifted = ls.listing_lift(actor=w.users["gov"], listing=hazard.listing, note="验收合格")
+    lifted = ls.listing_lift(actor=w.users["gov"], listing=hazard.listings.get(), note="验收合格")
     assert lifted.lift_note == "验收合格"
 
 
