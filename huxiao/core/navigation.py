@@ -187,8 +187,9 @@ def _supervision_items(user) -> list[dict]:
                 "key": "hazards_tasks",
             }
         )
-    if visible_school_ids(user, Action.MANAGE_CAMPAIGNS) or visible_school_ids(
-        user, Action.INSPECT
+    # Offices run campaigns; a school's leaders do its self-check (police take no part).
+    if visible_school_ids(user, Action.MANAGE_CAMPAIGNS) or (
+        own_kinds & SCHOOL_KINDS and visible_school_ids(user, Action.INSPECT)
     ):
         items.append(
             {
