@@ -151,8 +151,13 @@ def test_db_values_are_what_each_field_prepares(gate, kind):
     with mock.patch("django.utils.timezone.now", return_value=FIXED):
         fast = gate_sql.db_values(obj, fields)
         full = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f, _plain in fields]
-    assert fast == full
+    # psycopg's Jsonb wrapper has no equality of its own: compare what it wraps.
+    assert [_unwrapped(v) for v in fast] == [_unwrapped(v) for v in full]
     assert any(plain for _f, plain in fields)  # the shortcut is in use
+
+
+def _unwrapped(value):
+    return value.obj if type(value).__name__ == "Jsonb" else value
 
 
 def test_a_subclass_of_a_plain_field_is_prepared_by_itself():
