@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from huxiao.core.roles import Action
 from huxiao.core.scoping import visible_school_ids
+from huxiao.core.widgets import IsoDateInput as _DateInput
 from huxiao.hazards import hazard_selectors
 from huxiao.hazards import listing_selectors as selectors
 from huxiao.hazards import listing_services as services
@@ -48,10 +49,6 @@ def _query_id(raw) -> int | None:
     if raw.isascii() and raw.isdigit() and len(raw) <= 18 and 0 < int(raw) <= MAX_ID:
         return int(raw)
     return None
-
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
 
 
 def _blank(choices, label):

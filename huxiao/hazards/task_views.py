@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from huxiao.core.widgets import IsoDateInput as _DateInput
 from huxiao.hazards import hazard_selectors
 from huxiao.hazards import task_selectors as selectors
 from huxiao.hazards import task_services as services
@@ -45,10 +46,6 @@ def _query_id(raw) -> int | None:
     if raw.isascii() and raw.isdigit() and len(raw) <= 18 and 0 < int(raw) <= MAX_ID:
         return int(raw)
     return None
-
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
 
 
 def _blank(choices, label):

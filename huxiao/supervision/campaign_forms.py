@@ -8,17 +8,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from huxiao.core.names import person_name
+from huxiao.core.widgets import IsoDateInput as _DateInput
 from huxiao.hazards.hazard_forms import ServiceErrorsMixin
 from huxiao.supervision.choices import CampaignResult, CampaignStatus
-
-
-class _DateInput(forms.DateInput):
-    """A date picker: its value is always ISO, whatever the language's date format."""
-
-    input_type = "date"
-
-    def __init__(self, attrs=None, format="%Y-%m-%d"):  # noqa: A002 - Django's name
-        super().__init__(attrs=attrs, format=format)
 
 
 def _blank(choices, label):

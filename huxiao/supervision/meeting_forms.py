@@ -8,6 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from huxiao.core.widgets import IsoDateInput as _DateInput
+from huxiao.core.widgets import IsoDateTimeInput as _DateTimeInput
 from huxiao.supervision.choices import ActionStatus, GroupPosition, MeetingKind
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -28,20 +30,6 @@ class ServiceErrorsMixin:
         else:
             for message in exc.messages:
                 self.add_error(None, message)
-
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class _DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format=DATETIME_FORMAT)
 
 
 def _blank(choices, label):

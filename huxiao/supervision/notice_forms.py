@@ -6,14 +6,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huxiao.core.widgets import IsoDateInput as _DateInput
 from huxiao.hazards.hazard_forms import ServiceErrorsMixin
 from huxiao.supervision.choices import AccountabilityKind, NoticeKind, NoticeStatus
 
 MAX_TOP = 50
-
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
 
 
 def _blank(choices, label):
