@@ -29,19 +29,13 @@ from huxiao.hazards import hazard_selectors
 from huxiao.hazards import listing_selectors as selectors
 from huxiao.hazards import listing_services as services
 from huxiao.hazards.choices import ListingStatus
-from huxiao.hazards.hazard_forms import ServiceErrorsMixin
+from huxiao.hazards.hazard_forms import ServiceErrorsMixin, _blank
 from huxiao.hazards.hazard_services import local_today
+from huxiao.hazards.hazard_views import MAX_ID, _id
 from huxiao.orgs.models import Organization
 
-MAX_ID = 2**63 - 1
 PAGE_SIZE = 30
 NAV = "hazards_listings"
-
-
-def _id(value: int) -> int:
-    if value > MAX_ID:
-        raise Http404
-    return value
 
 
 def _query_id(raw) -> int | None:
@@ -49,10 +43,6 @@ def _query_id(raw) -> int | None:
     if raw.isascii() and raw.isdigit() and len(raw) <= 18 and 0 < int(raw) <= MAX_ID:
         return int(raw)
     return None
-
-
-def _blank(choices, label):
-    return [("", label), *choices]
 
 
 # ------------------------------------------------------------------ forms

@@ -26,19 +26,13 @@ from huxiao.hazards import hazard_selectors
 from huxiao.hazards import task_selectors as selectors
 from huxiao.hazards import task_services as services
 from huxiao.hazards.choices import DepartmentKind, TaskStatus
-from huxiao.hazards.hazard_forms import ServiceErrorsMixin
+from huxiao.hazards.hazard_forms import ServiceErrorsMixin, _blank
 from huxiao.hazards.hazard_services import local_today
+from huxiao.hazards.hazard_views import MAX_ID, _id
 from huxiao.orgs.models import Organization
 
-MAX_ID = 2**63 - 1
 PAGE_SIZE = 30
 NAV = "hazards_tasks"
-
-
-def _id(value: int) -> int:
-    if value > MAX_ID:
-        raise Http404
-    return value
 
 
 def _query_id(raw) -> int | None:
@@ -46,10 +40,6 @@ def _query_id(raw) -> int | None:
     if raw.isascii() and raw.isdigit() and len(raw) <= 18 and 0 < int(raw) <= MAX_ID:
         return int(raw)
     return None
-
-
-def _blank(choices, label):
-    return [("", label), *choices]
 
 
 # ------------------------------------------------------------------ forms
