@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "huxiao.access",
     "huxiao.hazards",
     "huxiao.supervision",
+    "huxiao.security",
+    "huxiao.duty",
     "huxiao.notify",
     "huxiao.demo",
 ]

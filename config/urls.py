@@ -17,6 +17,8 @@ urlpatterns = [
     path("gate/", include("huxiao.access.urls")),
     path("hazards/", include("huxiao.hazards.urls")),
     path("supervision/", include("huxiao.supervision.urls")),
+    path("security/", include("huxiao.security.urls")),
+    path("duty/", include("huxiao.duty.urls")),
     path("intel/", include("huxiao.intel.urls")),
     path("notify/", include("huxiao.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

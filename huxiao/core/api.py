@@ -161,6 +161,8 @@ def register_routers() -> NinjaAPI:
     from huxiao.patrols.api import router as patrols_router
     from huxiao.people.api import router as people_router
     from huxiao.supervision.api import router as supervision_router
+    from huxiao.security.api import router as security_router
+    from huxiao.duty.api import router as duty_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", orgs_router)
@@ -173,5 +175,7 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", access_router)
     api.add_router("/", hazards_router)
     api.add_router("/", supervision_router)
+    api.add_router("/", security_router)
+    api.add_router("/", duty_router)
     _registered = True
     return api

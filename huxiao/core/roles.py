@@ -122,6 +122,15 @@ class Action(models.TextChoices):
     ASSESS = "assess", _("Assess and rank schools, publish notices")
     HOLD_ACCOUNTABLE = "hold_accountable", _("Record accountability and the one-vote veto")
     MANAGE_MEETINGS = "manage_meetings", _("Keep the leading group and joint meetings")
+    # Security and duty (issue 7, ADRs 0028–0029): MANAGE_SECURITY keeps a school's guard
+    # records, trainings, equipment and defences; MANAGE_SECURITY_RULES keeps the county's
+    # compliance rules and equipment list (county-level offices only, checked by the
+    # service); PLAN_DUTY keeps duty rosters, the duty plan and checkpoints; KEEP_DUTY checks
+    # in for shifts, writes the duty and monitoring-room logs, hands over and scans rounds.
+    MANAGE_SECURITY = "manage_security", _("Keep guards, equipment and defences")
+    MANAGE_SECURITY_RULES = "manage_security_rules", _("Keep the county's compliance rules")
+    PLAN_DUTY = "plan_duty", _("Plan duty rosters and checkpoints")
+    KEEP_DUTY = "keep_duty", _("Keep duty, the monitoring-room log and patrol rounds")
     # The high-risk persons register: police of the jurisdiction only (ADR to come).
     VIEW_REGISTER = "view_register", _("See the high-risk persons register")
     EDIT_REGISTER = "edit_register", _("Edit the high-risk persons register")
@@ -166,6 +175,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.MANAGE_GATE,
             A.MANAGE_PICKUP,
             A.RELEASE_CHILD,
+            A.MANAGE_SECURITY,
+            A.PLAN_DUTY,
+            A.KEEP_DUTY,
         }
         | _GATE
         | _SCHOOL_LEAD
@@ -182,17 +194,25 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.MANAGE_GATE,
             A.MANAGE_PICKUP,
             A.RELEASE_CHILD,
+            A.MANAGE_SECURITY,
+            A.PLAN_DUTY,
+            A.KEEP_DUTY,
         }
         | _SCHOOL_LEAD
     ),
-    Role.GUARD: frozenset(_SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR, A.RELEASE_CHILD}),
+    Role.GUARD: frozenset(
+        _SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR, A.RELEASE_CHILD, A.KEEP_DUTY}
+    ),
     # Teachers hand their class over at dismissal and keep its pick-up adults.
     Role.TEACHER: frozenset(
-        _SCHOOL_STAFF | {A.EDIT_ROSTER, A.EXPORT_ROSTER, A.MANAGE_PICKUP, A.RELEASE_CHILD}
+        _SCHOOL_STAFF
+        | {A.EDIT_ROSTER, A.EXPORT_ROSTER, A.MANAGE_PICKUP, A.RELEASE_CHILD, A.KEEP_DUTY}
     ),
     Role.HEALTH_STAFF: frozenset({A.VIEW, A.VIEW_ALARM}),
     Role.DUTY_LEADER: frozenset(
-        _SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR, A.CANCEL_ALARM, A.RELEASE_CHILD}
+        _SCHOOL_STAFF
+        | _GATE
+        | {A.REGISTER_VISITOR, A.CANCEL_ALARM, A.RELEASE_CHILD, A.KEEP_DUTY, A.PLAN_DUTY}
     ),
     # Police see rosters of their jurisdiction's schools (to verify pick-up and identify
     # children in an emergency); the commander may read full ID numbers, each read logged.
@@ -231,6 +251,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.MANAGE_TEMPLATES,
             A.MANAGE_CAMPAIGNS,
             A.ASSESS,
+            A.MANAGE_SECURITY_RULES,
         }
     ),
     Role.GOVERNANCE_COORDINATOR: frozenset(
@@ -246,6 +267,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.ASSESS,
             A.HOLD_ACCOUNTABLE,
             A.MANAGE_MEETINGS,
+            A.MANAGE_SECURITY_RULES,
         }
     ),
     Role.HEALTH_OFFICER: frozenset({A.VIEW}),
