@@ -12,7 +12,7 @@ from django.contrib.auth import authenticate
 from django.db import connection, transaction
 from django.utils import timezone
 
-from huxiao.accounts.models import ApiToken, DeviceToken, LoginFailure
+from huxiao.accounts.models import ApiToken, DeviceKind, DeviceToken, LoginFailure
 from huxiao.audit.models import AuditAction
 from huxiao.audit.services import audit_create, audit_record
 from huxiao.core.roles import Action
@@ -124,6 +124,10 @@ def device_token_issue(*, actor, school, name: str, kind: str) -> tuple[DeviceTo
         school=school, name=name, kind=kind, key_hash=_hash(token), prefix=token[:8]
     )
     audit_create(actor=actor, obj=device)
+    if kind == DeviceKind.ALARM_BOX:
+        from huxiao.security.compliance import reevaluate_on_commit
+
+        reevaluate_on_commit([school.pk])
     return device, token
 
 

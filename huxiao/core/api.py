@@ -154,15 +154,15 @@ def register_routers() -> NinjaAPI:
     from huxiao.accounts.api import router as accounts_router
     from huxiao.alarms.api import router as alarms_router
     from huxiao.audit.api import router as audit_router
+    from huxiao.duty.api import router as duty_router
     from huxiao.hazards.api import router as hazards_router
     from huxiao.incidents.api import router as incidents_router
     from huxiao.intel.api import router as intel_router
     from huxiao.orgs.api import router as orgs_router
     from huxiao.patrols.api import router as patrols_router
     from huxiao.people.api import router as people_router
-    from huxiao.supervision.api import router as supervision_router
     from huxiao.security.api import router as security_router
-    from huxiao.duty.api import router as duty_router
+    from huxiao.supervision.api import router as supervision_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", orgs_router)

@@ -118,6 +118,7 @@ def navigation_for(user, membership) -> list[dict]:
             }
         )
     items.extend(_supervision_items(user))
+    items.extend(_security_items(user))
     if visible_school_ids(user, Action.VIEW):
         items.append({"label": _("Schools"), "url": reverse("orgs:school_list"), "key": "schools"})
         items.append(
@@ -168,6 +169,41 @@ def navigation_for(user, membership) -> list[dict]:
             }
         )
     return items
+
+
+def _security_items(user) -> list[dict]:
+    """Security compliance, duty and patrol rounds (ADRs 0028, 0029). The school's own
+    guard, equipment and defence pages are reached from its compliance page."""
+    items = []
+    if visible_school_ids(user, Action.KEEP_DUTY) or visible_school_ids(user, Action.PLAN_DUTY):
+        items.append({"label": _("Duty"), "url": reverse("duty:home"), "key": "duty"})
+    if visible_school_ids(user, Action.KEEP_DUTY):
+        items.append(
+            {"label": _("Patrol rounds"), "url": reverse("duty:rounds_home"), "key": "rounds"}
+        )
+    elif visible_school_ids(user, Action.VIEW) and not _only_school_member(user):
+        items.append({"label": _("Duty"), "url": reverse("duty:overview"), "key": "duty"})
+    if visible_school_ids(user, Action.VIEW):
+        items.append(
+            {
+                "label": _("Security compliance"),
+                "url": reverse("security:compliance_home"),
+                "key": "security_compliance",
+            }
+        )
+    if visible_school_ids(user, Action.MANAGE_SECURITY_RULES) and any(
+        m.organization.town_id is None and m.organization.kind not in SCHOOL_KINDS
+        for m in memberships_of(user)
+    ):
+        items.append(
+            {"label": _("Compliance rules"), "url": reverse("security:rules"), "key": "rules"}
+        )
+    return items
+
+
+def _only_school_member(user) -> bool:
+    kinds = {m.organization.kind for m in memberships_of(user)}
+    return bool(kinds) and kinds <= SCHOOL_KINDS
 
 
 def _supervision_items(user) -> list[dict]:

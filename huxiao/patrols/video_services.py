@@ -24,6 +24,7 @@ from huxiao.patrols.models import Camera, VideoObservation, VideoPatrol
 from huxiao.patrols.services import MAX_PATROL, _clean_span, _schools_for, as_aware
 from huxiao.patrols.video_choices import CameraKind
 from huxiao.people import validation as v
+from huxiao.security.compliance import reevaluate_on_commit
 
 _DEVICE_ID = re.compile(r"[0-9]{20}")
 # GB/T 2260 division codes: province 11–82, then two-digit city and county parts; the
@@ -130,6 +131,7 @@ def camera_register(
     camera = Camera(school=school, device_id=device_id, **cleaned)
     _save_camera(camera)
     audit_create(actor=actor, obj=camera, school=school.pk)
+    reevaluate_on_commit([school.pk])
     return camera
 
 
@@ -158,6 +160,7 @@ def camera_update(*, actor, camera: Camera, **changes) -> Camera:
         setattr(camera, key, value)
     _save_camera(camera)
     audit_update(actor=actor, obj=camera, before=before, school=camera.school_id)
+    reevaluate_on_commit([camera.school_id])
     return camera
 
 

@@ -57,6 +57,27 @@ class Command(BaseCommand):
         load_demo_video(stdout=self.stdout if options["verbosity"] > 1 else None)
         load_demo_gate(stdout=self.stdout if options["verbosity"] > 1 else None)
         load_demo_hazards(stdout=self.stdout if options["verbosity"] > 1 else None)
+        # Security staffing, equipment, defences, duty and rounds (issue 7, ADRs 0028–0029):
+        # the compliance evaluation last; before the assessment, whose indicators read them.
+        from huxiao.duty.duty_demo import load_demo_duty
+        from huxiao.duty.monitoring_demo import load_demo_monitoring
+        from huxiao.duty.rounds_demo import load_demo_rounds
+        from huxiao.security.compliance_demo import load_demo_compliance
+        from huxiao.security.defence_demo import load_demo_defence
+        from huxiao.security.equipment_demo import load_demo_equipment
+        from huxiao.security.personnel_demo import load_demo_personnel
+
+        for loader in (
+            load_demo_personnel,
+            load_demo_equipment,
+            load_demo_defence,
+            load_demo_duty,
+            load_demo_monitoring,
+            load_demo_rounds,
+            load_demo_compliance,
+        ):
+            loader(stdout=self.stdout if options["verbosity"] > 1 else None)
+
         # Listed supervision, surroundings tasks and the supervision app (ADR 0027).
         from huxiao.hazards.listing_demo import load_demo_listings
         from huxiao.supervision.assessment_demo import load_demo_assessment
