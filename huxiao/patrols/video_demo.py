@@ -39,7 +39,7 @@ CAMERAS = {
         (101, "园门口", K.GATE, "幸福路8号正门", True, True),
         (102, "操场东", K.PLAYGROUND, "操场东侧", True, True),
         (103, "围墙北", K.PERIMETER, "北侧围墙", False, True),
-        (104, "食堂后厨", K.CANTEEN, "食堂操作间", True, False),
+        (104, "食堂后厨", K.CANTEEN, "食堂操作间", True, True),
     ],
     "大杨树中心小学": [
         (201, "校门口", K.GATE, "幸福路6号校门", True, True),
