@@ -22,11 +22,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import Field
 
-from huxiao.core.api import DbId, ErrorOut, api
+from huxiao.core.api import DbId, ErrorOut, api, paginate
 from huxiao.core.names import person_name
 from huxiao.core.roles import Action
 from huxiao.duty import duty_selectors as sel
@@ -274,17 +275,15 @@ def shift_list(
     sel.require_any(request.auth, Action.VIEW)
     if school_id is not None:
         sel.school_get(actor=request.auth, school_id=school_id)
+    sel.check_date(date, "date")
+    sel.check_date(date_to, "date_to")
     first = date or timezone.localdate()
     last = date_to or first
     if last < first or (last - first).days >= MAX_DAYS:
-        raise HttpError(400, "date_to must be on or after date, at most 31 days later.")
+        raise HttpError(400, _("date_to must be on or after date, at most 31 days later."))
     qs = sel.shift_list(actor=request.auth, school_id=school_id, date_from=first, date_to=last)
-    limit = max(1, min(limit, 200))
-    offset = max(0, offset)
-    return {
-        "count": qs.count(),
-        "items": [shift_payload(s) for s in qs[offset : offset + limit]],
-    }
+    # paginate caps the offset (MAX_OFFSET): a huge one is an empty page, not an overflow.
+    return paginate(qs, limit=limit, offset=offset, row=shift_payload)
 
 
 @router.get("/duty/shifts/{shift_id}", response=_READ)

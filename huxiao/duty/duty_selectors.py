@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from huxiao.core.roles import SCHOOL_KINDS, Action
+from huxiao.core.roles import ROLE_ACTIONS, SCHOOL_KINDS, Action, role_allows
 from huxiao.core.scoping import can, visible_school_ids
 from huxiao.duty.choices import ShiftKind
 from huxiao.duty.models import (
@@ -54,12 +54,40 @@ def _id(value) -> int:
     return value
 
 
+# The dates a page or the API accepts (a roster's week, a day of the monitoring-room log or
+# of rounds): far beyond any real use either way, and far from date.min/date.max, where a
+# day's bounds in local time overflow.
+DATE_MIN = dt.date(2000, 1, 1)
+DATE_MAX = dt.date(2100, 12, 31)
+
+
+def date_in_range(day) -> bool:
+    return isinstance(day, dt.date) and DATE_MIN <= day <= DATE_MAX
+
+
+def check_date(day, field: str = "date"):
+    """`day` itself (None stays None) when within DATE_MIN..DATE_MAX, else a
+    ValidationError on `field` (400 on the API)."""
+    if day is None or date_in_range(day):
+        return day
+    raise ValidationError(
+        {
+            field: [
+                _("Choose a date between %(first)s and %(last)s.")
+                % {"first": DATE_MIN.isoformat(), "last": DATE_MAX.isoformat()}
+            ]
+        }
+    )
+
+
 def parse_date(value) -> dt.date | None:
-    """A local date from a query or form value; None when it is not one."""
+    """A local date from a query or form value; None when it is not one, or is outside
+    DATE_MIN..DATE_MAX (pages then show today)."""
     try:
-        return dt.date.fromisoformat(str(value or "").strip())
+        day = dt.date.fromisoformat(str(value or "").strip())
     except ValueError:
         return None
+    return day if date_in_range(day) else None
 
 
 def as_time(value) -> dt.time:
@@ -117,10 +145,48 @@ def school_members(school_id: int) -> list:
     return sorted(users.values(), key=lambda u: (person_name(u), u.pk))
 
 
-def is_member(user_id, school_id: int) -> bool:
+def user_id_of(value) -> int | None:
+    """A user id from a form or the API, or None when it cannot be one (a number beyond a
+    64-bit key would overflow in the database driver)."""
+    try:
+        value = int(getattr(value, "pk", value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if 1 <= value <= MAX_ID else None
+
+
+def _memberships_at(user_id, school_id: int):
     return Membership.objects.filter(
         user_id=user_id, organization_id=school_id, is_active=True, user__is_active=True
-    ).exists()
+    )
+
+
+def is_member(user_id, school_id: int) -> bool:
+    user_id = user_id_of(user_id)
+    return user_id is not None and _memberships_at(user_id, school_id).exists()
+
+
+def keeps_duty(user_id, school_id: int) -> bool:
+    """Is the user an active member of the school in a role that keeps duty (KEEP_DUTY)?
+    Only they may be put on the roster: someone else could not check in."""
+    user_id = user_id_of(user_id)
+    if user_id is None:
+        return False
+    return any(
+        role_allows(role, Action.KEEP_DUTY)
+        for role in _memberships_at(user_id, school_id).values_list("role", flat=True)
+    )
+
+
+def duty_keepers(school_id: int) -> list:
+    """The school's members who keep duty, by name: the choices of the roster form."""
+    roles = [role for role in ROLE_ACTIONS if role_allows(role, Action.KEEP_DUTY)]
+    ids = set(
+        Membership.objects.filter(
+            organization_id=school_id, is_active=True, user__is_active=True, role__in=roles
+        ).values_list("user_id", flat=True)
+    )
+    return [u for u in school_members(school_id) if u.pk in ids]
 
 
 # ------------------------------------------------------------------ plan

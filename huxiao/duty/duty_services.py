@@ -8,7 +8,9 @@ with open items, and the uncovered-shift check (issue 7 item 5, §2 5; ADR 0029 
   from the plan, in local time (the night ends at the next day's day start); idempotent, and
   shifts that would already have ended are not made. People are put on a shift as leader on
   duty, staff on duty or guard; only active members of the school (another school's user is
-  an error on the field `user`); removed while they have not checked in.
+  an error on the field `user`), and only in a role that keeps duty there (KEEP_DUTY: they
+  must be able to check in; another role is an error on `user` too); removed while they
+  have not checked in.
 - **Check-in** (KEEP_DUTY, on the roster of the shift): from CHECK_IN_BEFORE (60 min) before
   the start until the end. A shift of another school is 404 (out of scope); not being on its
   roster is 403 (a matter of who may, not of the shift's state: ADR 0029); too early or
@@ -212,6 +214,7 @@ def week_create(*, actor, school_id, week_start: dt.date, now=None) -> list[Duty
             week_start = sel.parse_date(week_start)
         if not isinstance(week_start, dt.date) or isinstance(week_start, dt.datetime):
             raise ValidationError({"week_start": [_("Enter a date.")]})
+        sel.check_date(week_start, "week_start")
         monday = sel.monday_of(week_start)
         today = timezone.localtime(now).date()
         if monday > today + dt.timedelta(weeks=WEEKS_AHEAD):
@@ -303,13 +306,13 @@ def assignment_add(*, actor, shift_id, user, role, now=None) -> DutyAssignment:
         if shift.ends_at <= now:
             raise DutyRefused(_("This shift has ended; its roster can no longer change."))
         errors = v.FieldErrors()
-        user_id = getattr(user, "pk", user)
-        try:
-            user_id = int(user_id)
-        except (TypeError, ValueError):
-            user_id = None
+        # Any number a form carries: beyond a 64-bit key it is "not a member" (no overflow).
+        user_id = sel.user_id_of(user)
         if user_id is None or not sel.is_member(user_id, shift.school_id):
             errors.add("user", _("Choose a member of this school."))
+        elif not sel.keeps_duty(user_id, shift.school_id):
+            # They could never check in: their role does not keep duty here.
+            errors.add("user", _("This person's role does not keep duty at this school."))
         if role not in DutyRole.values:
             errors.add("role", _("Choose a duty role."))
         errors.raise_if_any()

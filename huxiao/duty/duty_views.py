@@ -370,7 +370,8 @@ def _render_roster(
     now = timezone.now()
     can_plan = sel.may_plan(request.user, school.pk)
     days = sel.roster_week(school=school, monday=monday)
-    members = sel.school_members(school.pk) if can_plan else []
+    # Only those who keep duty: anyone else could not check in (duty_services).
+    members = sel.duty_keepers(school.pk) if can_plan else []
     for day in days:
         for shift in day.shifts.values():
             shift.editable = can_plan and shift.ends_at > now
@@ -456,7 +457,7 @@ def assignment_add(request, shift_id: int):
             status=409,
         )
     except ValidationError as exc:
-        members = sel.school_members(shift.school_id)
+        members = sel.duty_keepers(shift.school_id)
         form = service_errors(AssignForm(request.POST, prefix=prefix, members=members), exc)
         return _render_roster(
             request, shift.school, sel.monday_of(shift.date), assign_bound=form, status=400

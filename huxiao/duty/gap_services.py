@@ -7,7 +7,9 @@ rounds on a day or no night round (`rounds_missed`, `night_round_missed`, the ro
 
 `gap_flag` is the one way to record a gap. The checks run again and again; the unique
 constraint (school, kind, starts_at) makes flagging idempotent: a second call for the same
-gap writes nothing and returns None. A new gap is audited (actor: the platform) and flagged
+gap writes nothing and returns None. A missed day or night (`rounds_missed`,
+`night_round_missed`) is also the same gap when its (school, kind, day) was flagged before,
+whatever window it was judged by (the plan's night-round window may change between runs). A new gap is audited (actor: the platform) and flagged
 in real time to the shift's leader on duty, the school's duty leaders and its principals:
 their inbox gets it, pushed to their browser over the WebSocket once the transaction
 commits (notify_send), and the school's own notification channels receive it too.
@@ -45,6 +47,8 @@ logger = logging.getLogger(__name__)
 
 GAP_EVENT = "duty.gap"
 NOTE_MAX = 500
+# Gaps of a whole day or night: one per (school, kind, day), even when its window moved.
+DAY_KINDS = frozenset({GapKind.ROUNDS_MISSED.value, GapKind.NIGHT_ROUND_MISSED.value})
 # Who is flagged besides the shift's leader on duty.
 GAP_ROLES = (Role.DUTY_LEADER, Role.PRINCIPAL)
 
@@ -129,6 +133,14 @@ def gap_flag(
     shift_id = _pk(shift)
     with transaction.atomic():
         if DutyGap.objects.filter(school_id=school_id, kind=kind, starts_at=starts_at).exists():
+            return None
+        if (
+            kind in DAY_KINDS
+            and day is not None
+            and DutyGap.objects.filter(school_id=school_id, kind=kind, day=day).exists()
+        ):
+            # A day (or night) is missed once, whatever window it was judged by: the plan's
+            # night-round window may have changed between two runs of the check.
             return None
         try:
             with transaction.atomic():  # a savepoint: a concurrent flag loses quietly

@@ -81,9 +81,12 @@ def entry_payload(e) -> dict:
     }
 
 
-@router.get("/duty/monitoring", response={200: DayOut, 403: ErrorOut, 404: ErrorOut})
+@router.get("/duty/monitoring", response={200: DayOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def monitoring_day(request, school_id: DbId, date: dt.date | None = None):
+    """One local day (default today) of the school's log; `date` within 2000-01-01 to
+    2100-12-31 (400 otherwise)."""
     school = sel.school_get(actor=request.auth, school_id=school_id)
+    sel.check_date(date, "date")
     now = timezone.now()
     day = date or timezone.localtime(now).date()
     since, until = msel.day_bounds(day)

@@ -108,10 +108,8 @@ def monitoring_add(
         name = " ".join((name or "").split())
         watcher_id = None
         if watcher not in (None, ""):
-            try:
-                watcher_id = int(getattr(watcher, "pk", watcher))
-            except (TypeError, ValueError):
-                watcher_id = None
+            # Any number a form carries: beyond a 64-bit key it is "not a member".
+            watcher_id = sel.user_id_of(watcher)
             if watcher_id is None or not sel.is_member(watcher_id, school.pk):
                 errors.add("watcher", _("Choose a member of this school."))
         elif not name:

@@ -24,6 +24,7 @@ from huxiao.core.roles import Action
 from huxiao.duty import rounds_selectors as selectors
 from huxiao.duty import rounds_services as services
 from huxiao.duty.checkpoint_selectors import require_any, school_get
+from huxiao.duty.duty_selectors import check_date
 
 router = Router(tags=["duty: patrol rounds"])
 
@@ -134,10 +135,11 @@ def scan_create(request, payload: ScanIn):
     return Status(200 if outcome.duplicate else 201, body)
 
 
-@router.get("/duty/rounds", response={200: DayOut, 403: ErrorOut, 404: ErrorOut})
+@router.get("/duty/rounds", response={200: DayOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def rounds_of_day(request, school_id: DbId, date: dt.date | None = None):
     require_any(request.auth, Action.VIEW)
     school = school_get(actor=request.auth, school_id=school_id)
+    check_date(date, "date")
     day = date or selectors.local_today()
     row = selectors.rounds_on(actor=request.auth, school=school, day=day)
     return {

@@ -15,7 +15,8 @@ the school's checkpoints one after another:
 - a code that is unknown, retired or of a school where the actor does not keep duty is the
   same "unknown checkpoint" (`CheckpointUnknown`, 404): nothing is written.
 
-`rounds_check` is the daily job (tasks.py): it finishes idle rounds and flags, through
+`rounds_check` is the daily job (tasks.py): it finishes idle rounds (and, before judging
+yesterday, the day rounds left open whose last scan was before midnight) and flags, through
 `gap_services.gap_flag`, each school whose day had fewer counted rounds than its county's
 rule asks (`rounds_missed`) and each boarding school whose night had no night round
 (`night_round_missed`). A night belongs to the day it began and is over at noon the next
@@ -339,16 +340,30 @@ def round_finish(*, actor, round: PatrolRound, now: dt.datetime | None = None) -
 # ------------------------------------------------------------------ jobs
 
 
+def _open_rounds():
+    return PatrolRound.objects.filter(finished_at__isnull=True).annotate(
+        last_at=Coalesce(_last_scan_at(), F("started_at"))
+    )
+
+
 def rounds_finish_idle(*, now: dt.datetime | None = None) -> int:
     """End every open round idle for IDLE_MINUTES at its last scan; returns how many. Safe
     to run at any time and twice at once (only still-open rows are touched)."""
     now = now or timezone.now()
-    stale = list(
-        PatrolRound.objects.filter(finished_at__isnull=True)
-        .annotate(last_at=Coalesce(_last_scan_at(), F("started_at")))
-        .filter(last_at__lt=_idle_cutoff(now))
-        .values_list("pk", "last_at", "school_id", "started_at")
-    )
+    return _finish_at_last_scan(_open_rounds().filter(last_at__lt=_idle_cutoff(now)), now)
+
+
+def rounds_finish_before(*, cutoff: dt.datetime, now: dt.datetime | None = None) -> int:
+    """End every open day round whose last scan was before `cutoff` at that last scan;
+    returns how many. The daily check calls it with local midnight before judging
+    yesterday: a round of 23:45 left open (the guard forgot the button) is not idle yet at
+    00:20, yet it belongs to yesterday and must count there."""
+    now = now or timezone.now()
+    return _finish_at_last_scan(_open_rounds().filter(is_night=False, last_at__lt=cutoff), now)
+
+
+def _finish_at_last_scan(stale_qs, now: dt.datetime) -> int:
+    stale = list(stale_qs.values_list("pk", "last_at", "school_id", "started_at"))
     done = 0
     for pk, last_at, school_id, started_at in stale:
         with transaction.atomic():
@@ -372,8 +387,8 @@ class CheckResult:
     day: dt.date | None = None
     night: dt.date | None = None
     finished: int = 0
-    rounds_missed: list = field(default_factory=list)  # school ids
-    night_missed: list = field(default_factory=list)  # school ids
+    rounds_missed: list = field(default_factory=list)  # school ids flagged by this run
+    night_missed: list = field(default_factory=list)  # school ids flagged by this run
 
 
 def checked_days(now: dt.datetime) -> tuple[dt.date, dt.date]:
@@ -386,9 +401,12 @@ def checked_days(now: dt.datetime) -> tuple[dt.date, dt.date]:
 
 
 def rounds_check(*, now: dt.datetime | None = None) -> CheckResult:
-    """The daily job: finish idle rounds, then flag yesterday's missed rounds and the last
-    night's missed night round, for every active school (a school without checkpoints has
-    no counted round: it is flagged too). Idempotent (gap_flag is). Grouped queries."""
+    """The daily job: finish idle rounds (and yesterday's day rounds left open before
+    midnight), then flag yesterday's missed rounds and the last night's missed night round,
+    for every active school (a school without checkpoints has no counted round: it is
+    flagged too). A school with a day round of yesterday still being walked after midnight
+    is judged at the noon run. Idempotent (gap_flag is); the result lists only the gaps
+    this run created. Grouped queries."""
     from huxiao.duty.gap_services import gap_flag
 
     now = now or timezone.now()
@@ -396,6 +414,22 @@ def rounds_check(*, now: dt.datetime | None = None) -> CheckResult:
     result.finished = rounds_finish_idle(now=now)
     day, night = checked_days(now)
     result.day, result.night = day, night
+    today_starts = local_midnight(day + dt.timedelta(days=1))
+    # Yesterday's day rounds still open with their last scan before midnight end there now
+    # (not idle for IDLE_MINUTES yet at 00:20), so they count for their day.
+    result.finished += rounds_finish_before(cutoff=today_starts, now=now)
+    # A day round of yesterday still being walked after midnight: its school's day is judged
+    # at the next run (12:20, still "yesterday"), once the round has ended.
+    walking = set()
+    if timezone.localtime(now, local_tz()).time() < dt.time(12):
+        walking = set(
+            PatrolRound.objects.filter(
+                finished_at__isnull=True,
+                is_night=False,
+                started_at__gte=local_midnight(day),
+                started_at__lt=today_starts,
+            ).values_list("school_id", flat=True)
+        )
     schools = list(
         Organization.objects.filter(kind__in=SCHOOL_KINDS, is_active=True).order_by("pk")
     )
@@ -415,8 +449,8 @@ def rounds_check(*, now: dt.datetime | None = None) -> CheckResult:
         per_school = counts.get(school.pk, {})
         required = int(rule.get("rounds_per_day") or 0)
         done = per_school.get(day, (0, 0))[0]
-        if required and done < required:
-            gap_flag(
+        if required and done < required and school.pk not in walking:
+            gap = gap_flag(
                 school=school,
                 kind=GapKind.ROUNDS_MISSED,
                 starts_at=local_midnight(day),
@@ -429,14 +463,15 @@ def rounds_check(*, now: dt.datetime | None = None) -> CheckResult:
                 },
                 now=now,
             )
-            result.rounds_missed.append(school.pk)
+            if gap is not None:  # only gaps this run created (a rerun flags nothing)
+                result.rounds_missed.append(school.pk)
         night_required = int(rule.get("night_rounds") or 0)
         if school.is_boarding and night_required:
             night_done = per_school.get(night, (0, 0))[1]
             if night_done < night_required:
                 plan = plans.get(school.pk) or DutyPlan(school_id=school.pk)
                 begins, ends = night_window(night, plan)
-                gap_flag(
+                gap = gap_flag(
                     school=school,
                     kind=GapKind.NIGHT_ROUND_MISSED,
                     starts_at=begins,
@@ -445,5 +480,6 @@ def rounds_check(*, now: dt.datetime | None = None) -> CheckResult:
                     detail={"required": night_required, "done": night_done},
                     now=now,
                 )
-                result.night_missed.append(school.pk)
+                if gap is not None:
+                    result.night_missed.append(school.pk)
     return result

@@ -343,6 +343,12 @@ def _commit_locked(*, actor, job_id: int) -> ImportJob:
     model.objects.bulk_create(objs, batch_size=BULK_BATCH)
     _recheck_scope(actor=actor, model=model, objs=objs, school_id=job.school_id)
     audit_bulk_create(actor=actor, objs=objs, school=job.school_id)
+    if job.kind == ImportKind.STAFF and objs:
+        # Imported guards count for the school's security compliance: evaluate it once,
+        # after the commit (imported here: the security app imports the people app).
+        from huxiao.security.compliance import reevaluate_on_commit
+
+        reevaluate_on_commit([job.school_id])
     job.status = ImportStatus.DONE
     job.created_count = len(objs)
     job.total_rows = job.processed_rows = outcome.total_rows

@@ -26,6 +26,8 @@ SCHOOL_DETAIL_FIELDS = (
     "landlord",
     "enrolment",
 )
+# The school facts the security compliance rules read (staffing by enrolment, boarding).
+_COMPLIANCE_FACTS = ("enrolment", "is_boarding", "kind", "is_active")
 _LINKS = {
     "police_station": OrgKind.POLICE_STATION,
     "police_post": OrgKind.POLICE_POST,
@@ -74,10 +76,16 @@ def school_update(*, actor, school: Organization, **changes) -> Organization:
     if errors:
         raise ValidationError(errors)
     before = snapshot(school)
+    facts_before = [getattr(school, name) for name in _COMPLIANCE_FACTS]
     for key, value in changes.items():
         setattr(school, key, value)
     school.save()
     audit_update(actor=actor, obj=school, before=before)
+    if [getattr(school, name) for name in _COMPLIANCE_FACTS] != facts_before:
+        # Imported here: the security app imports the orgs app.
+        from huxiao.security.compliance import reevaluate_on_commit
+
+        reevaluate_on_commit([school.pk])
     return school
 
 

@@ -348,6 +348,14 @@ def _clean_staff(errors, *, name, role, phone, background_check, background_chec
     return cleaned
 
 
+def _reevaluate_security(school_ids) -> None:
+    """The schools' security compliance counts their guards: evaluate it again after commit
+    (imported here: the security app imports this module)."""
+    from huxiao.security.compliance import reevaluate_on_commit
+
+    reevaluate_on_commit(school_ids)
+
+
 @transaction.atomic
 def staff_create(
     *,
@@ -378,6 +386,7 @@ def staff_create(
     _apply(staff, cleaned)
     staff.save()
     audit_create(actor=actor, obj=staff)
+    _reevaluate_security([school.pk])
     return staff
 
 
@@ -412,6 +421,7 @@ def staff_update(
     _apply(staff, cleaned)
     staff.save()
     audit_update(actor=actor, obj=staff, before=before)
+    _reevaluate_security([staff.school_id])
     return staff
 
 
@@ -426,6 +436,7 @@ def staff_delete(*, actor, staff: Staff) -> None:
             staff.delete()
     except ProtectedError as exc:
         raise ValidationError({"staff": [_("This staff member is still referenced.")]}) from exc
+    _reevaluate_security([staff.school_id])
 
 
 @transaction.atomic

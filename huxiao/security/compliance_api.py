@@ -127,6 +127,8 @@ class ParamOut(Schema):
 
 class RuleOut(Schema):
     key: str
+    # The county the rule belongs to (a keeper of several names it with `region_id`).
+    region_id: int
     label: str
     description: str
     enabled: bool
@@ -248,6 +250,7 @@ def rule_payload(rule) -> dict:
     values = R.effective_params(rule.key, rule.params)
     return {
         "key": rule.key,
+        "region_id": rule.region_id,
         "label": str(kind.label),
         "description": str(kind.description),
         "enabled": rule.enabled,
@@ -325,10 +328,11 @@ def compliance_county(request):
 # ------------------------------------------------------------------ rules
 
 
-@router.get("/security/rules", response={200: RuleListOut, 403: ErrorOut})
-def rule_list(request):
-    """The county's rule set (county-level offices with MANAGE_SECURITY_RULES)."""
-    region, rules = services.rule_list(actor=request.auth)
+@router.get("/security/rules", response={200: RuleListOut, 403: ErrorOut, 404: ErrorOut})
+def rule_list(request, region_id: DbId | None = None):
+    """The county's rule set (county-level offices with MANAGE_SECURITY_RULES): the
+    keeper's county, or `region_id` among theirs (another county is 404)."""
+    region, rules = services.rule_list(actor=request.auth, region_id=region_id)
     return {
         "region_id": region.pk,
         "region_name": region.name,
@@ -337,24 +341,25 @@ def rule_list(request):
 
 
 @router.get("/security/rules/{key}", response={200: RuleOut, 403: ErrorOut, 404: ErrorOut})
-def rule_get(request, key: str):
-    return rule_payload(services.rule_get(actor=request.auth, key=key))
+def rule_get(request, key: str, region_id: DbId | None = None):
+    return rule_payload(services.rule_get(actor=request.auth, key=key, region_id=region_id))
 
 
 @router.patch(
     "/security/rules/{key}",
     response={200: RuleSavedOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
 )
-def rule_update(request, key: str, payload: RulePatch):
+def rule_update(request, key: str, payload: RulePatch, region_id: DbId | None = None):
     """Switch a rule on or off and set its parameters; the county is evaluated again after
-    the commit (`evaluated`: how many schools; null when it waits for an outer commit)."""
-    services.rule_get(actor=request.auth, key=key)
+    the commit (`evaluated`: how many schools; null when it waits for an outer commit).
+    `region_id` names the county for a keeper of several (default: their first)."""
+    services.rule_get(actor=request.auth, key=key, region_id=region_id)
     change = {}
     given = payload.model_dump(exclude_unset=True)
     if given.get("enabled") is not None:
         change["enabled"] = given["enabled"]
     if given.get("params") is not None:
         change["params"] = given["params"]
-    saved = services.rules_update(actor=request.auth, changes={key: change})
-    rule = services.rule_get(actor=request.auth, key=key)
+    saved = services.rules_update(actor=request.auth, region=region_id, changes={key: change})
+    rule = services.rule_get(actor=request.auth, key=key, region_id=region_id)
     return {**rule_payload(rule), "evaluated": saved.evaluated}

@@ -2,8 +2,9 @@
 re-evaluation on request.
 
 - `rules_update` switches rules on or off and sets their parameters (county-level offices
-  holding MANAGE_SECURITY_RULES, for their own county only; a town-level office is refused
-  with 403). Every value is checked first, every problem reported by field, and nothing is
+  holding MANAGE_SECURITY_RULES, for their own counties only — a keeper of several names
+  the county, else the first is meant; another county is 404; a town-level office is
+  refused with 403). Every value is checked first, every problem reported by field, and nothing is
   written unless all are good. Each changed rule leaves its audit row; after the commit the
   whole county is evaluated again and the number of schools evaluated is reported back.
 - `compliance_reevaluate` evaluates one school now (its MANAGE_SECURITY members or the
@@ -47,14 +48,23 @@ def rules_manager_regions(actor) -> list[int]:
 
 
 def require_rules_manager(actor, region_id: int | None = None) -> Region:
-    """The county the actor keeps the rules of (the given one, or their first); 403 for
-    anyone else, town-level offices included."""
+    """The county the actor keeps the rules of (`region_id` among theirs, or their first);
+    403 for anyone who keeps none, town-level offices included; 404 for a county that is
+    not theirs (like the equipment list)."""
     regions = rules_manager_regions(actor)
     if not regions:
         raise PermissionDenied(_("Only the county's offices keep the compliance rules."))
     if region_id is not None and region_id not in regions:
-        raise PermissionDenied(_("Only the county's offices keep the compliance rules."))
+        raise Http404
     return Region.objects.get(pk=region_id if region_id is not None else regions[0])
+
+
+def rules_manager_counties(actor) -> list[Region]:
+    """The counties whose rules the actor keeps, in the order of their memberships (for the
+    county switcher of the rules page)."""
+    ids = rules_manager_regions(actor)
+    by_id = Region.objects.in_bulk(ids)
+    return [by_id[pk] for pk in ids if pk in by_id]
 
 
 # ------------------------------------------------------------------ the rule set

@@ -4,7 +4,8 @@ drill-down, a police station's schools, and the county's rule set. Parse → cal
 selector/service → render.
 
 Someone who may view no school gets 403; a school or town out of reach 404; an overview
-for a school member 403; the rule set for anyone but the county's offices 403; a form with
+for a school member 403; the rule set for anyone but the county's offices 403 (`?region=`
+names one of several counties a keeper has; another county 404); a form with
 errors 400 with the errors in place; a success redirects.
 """
 
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from huxiao.core.context import active_membership
 from huxiao.security import compliance_selectors as selectors
 from huxiao.security import compliance_services as services
 from huxiao.security.compliance_forms import OverviewFilterForm, RuleSetForm
@@ -184,10 +186,28 @@ def compliance_county(request):
 # ------------------------------------------------------------------ the rule set
 
 
+def _rules_region_id(request) -> int | None:
+    """The county whose rules are shown: ?region= (404 if not theirs), else the county of
+    the office chosen in the switcher, else the first the user keeps."""
+    raw = request.GET.get("region", "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return _id(int(raw))
+    membership = active_membership(request)
+    if membership is not None:
+        region_id = membership.organization.region_id
+        if region_id in services.rules_manager_regions(request.user):
+            return region_id
+    return None
+
+
+def _rules_url(region) -> str:
+    return f"{reverse('security:rules')}?region={region.pk}"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def rules_page(request):
-    region, rules = services.rule_list(actor=request.user)
+    region, rules = services.rule_list(actor=request.user, region_id=_rules_region_id(request))
     form = RuleSetForm(request.POST or None, rules=rules)
     if request.method == "POST" and form.is_valid():
         try:
@@ -211,11 +231,16 @@ def rules_page(request):
                     )
                     % {"n": saved.evaluated},
                 )
-            return redirect("security:rules")
+            return redirect(_rules_url(region))
     return render(
         request,
         "security/compliance/rules.html",
-        {"region": region, "form": form, "nav_active": NAV},
+        {
+            "region": region,
+            "regions": services.rules_manager_counties(request.user),
+            "form": form,
+            "nav_active": NAV,
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 

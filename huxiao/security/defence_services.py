@@ -29,6 +29,7 @@ from huxiao.core.roles import Action
 from huxiao.hazards.hazard_services import local_today
 from huxiao.orgs.models import Organization
 from huxiao.people import validation as v
+from huxiao.security import dates
 from huxiao.security.choices import Perimeter, SystemKind
 from huxiao.security.compliance import reevaluate_on_commit
 from huxiao.security.defence_selectors import PROFILE_FIELDS
@@ -36,8 +37,6 @@ from huxiao.security.models import DefenceProfile, TechnicalSystem
 
 MAX_RETENTION_DAYS = 3650
 MAX_BOLLARDS = 500
-# Earlier dates are typing mistakes (a year typed as 0202 or 1902).
-EARLIEST_DATE = dt.date(1980, 1, 1)
 PROFILE_BOOLS = (
     "monitoring_room",
     "monitoring_room_24h",
@@ -99,17 +98,7 @@ def clean_count(value, *, maximum: int, required: bool = True) -> int | None:
 
 
 def clean_past_date(value, *, today: dt.date) -> dt.date | None:
-    date = v.clean_date(value)
-    if date is None:
-        return None
-    if date > today:
-        raise ValidationError(_("The date cannot be in the future."), code="future")
-    if date < EARLIEST_DATE:
-        raise ValidationError(
-            _("The date cannot be before %(date)s.") % {"date": EARLIEST_DATE.isoformat()},
-            code="too_early",
-        )
-    return date
+    return dates.clean_past_date(value, today=today)
 
 
 def _unknown_fields(errors: v.FieldErrors, changes: dict, allowed) -> None:

@@ -3,18 +3,26 @@ selector/service → return.
 
 A school's stock: read with VIEW, changed with MANAGE_SECURITY; out of scope is 404. The
 county list: county-level education and governance offices (MANAGE_SECURITY_RULES) only,
-everyone else 403. Bad input → 400 by field, nothing written; returning items twice → 409.
+everyone else 403. Bad input → 400 by field, nothing written; returning items twice or
+deleting the last item of the county's list → 409.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Literal
 
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import ConfigDict
+from pydantic import ValidationError as PydanticValidationError
 
 from huxiao.core.api import DbId, ErrorOut, api
+from huxiao.core.permissions import require
+from huxiao.core.roles import Action
 from huxiao.people.models import Staff
 from huxiao.security import equipment_selectors as selectors
 from huxiao.security import equipment_services as services
@@ -274,17 +282,49 @@ def issue_create(request, school_id: DbId, type_id: DbId, payload: IssueIn):
     return Status(201, issue_payload(selectors.issue_get(actor=request.auth, issue_id=issue.pk)))
 
 
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _return_body(request) -> ReturnIn:
+    """The optional body of a return: none at all, an empty form or `{}` mean today; a JSON
+    object is checked against ReturnIn (400 by field)."""
+    raw = request.body.strip()
+    if not raw or request.content_type in FORM_TYPES:
+        data = {"returned_on": request.POST["returned_on"]} if "returned_on" in request.POST else {}
+    else:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise HttpError(400, _("The request body is not valid JSON.")) from None
+    if data is None:
+        data = {}
+    try:
+        return ReturnIn.model_validate(data)
+    except PydanticValidationError as exc:
+        raise NinjaValidationError(exc.errors(include_url=False, include_context=False)) from None
+
+
 @router.post(
     "/security/equipment/issues/{issue_id}/return",
     response={200: IssueOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {"application/json": {"schema": ReturnIn.model_json_schema()}},
+        }
+    },
 )
-def issue_return(request, issue_id: DbId, payload: ReturnIn | None = None):
+def issue_return(request, issue_id: DbId):
+    """Record the return (`returned_on`, default today). The body is optional and read
+    last: out of reach is 404 and a role that may not is 403, whatever the body."""
     issue = selectors.issue_get(actor=request.auth, issue_id=issue_id)
+    require(request.auth, Action.MANAGE_SECURITY, issue.equipment.school_id)
+    payload = _return_body(request)
     try:
         services.equipment_return(
             actor=request.auth,
             issue=issue,
-            returned_on=payload.returned_on if payload else None,
+            returned_on=payload.returned_on,
         )
     except services.EquipmentStateRefused as refused:
         return api.create_response(
@@ -345,9 +385,16 @@ def type_move(request, type_id: DbId, payload: MoveIn):
 
 @router.delete(
     "/security/equipment-types/{type_id}",
-    response={200: RemoveOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: RemoveOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def type_remove(request, type_id: DbId):
-    """Delete an item no school holds; one in use is marked not required instead."""
+    """Delete an item no school holds; one in use is marked not required instead. The last
+    item of the county's list is refused (409)."""
     item = selectors.equipment_type_get(actor=request.auth, type_id=type_id)
-    return {"deleted": services.equipment_type_remove(actor=request.auth, equipment_type=item)}
+    try:
+        deleted = services.equipment_type_remove(actor=request.auth, equipment_type=item)
+    except services.EquipmentStateRefused as refused:
+        return api.create_response(
+            request, {"detail": refused.messages[0], "errors": {}}, status=409
+        )
+    return {"deleted": deleted}

@@ -13,7 +13,9 @@ Rules (bad input is a ValidationError by field; nothing is written):
   issue and return dates are not in the future, and a return not before the issue;
 - returning an item twice is refused (`EquipmentStateRefused`, 409);
 - a county item some school holds is not deleted: it is marked "not required" instead
-  (SchoolEquipment protects it).
+  (SchoolEquipment protects it); the last item of a county's list is never deleted
+  (`EquipmentStateRefused`, 409: an empty list would bring the shipped eight back);
+- every date is on or after 1980-01-01 (`dates.EARLIEST_DATE`, a typing mistake otherwise).
 
 Every change is audited. A school's change re-evaluates its compliance after commit; a
 change of the county list re-evaluates the whole county after commit.
@@ -34,7 +36,7 @@ from huxiao.core.names import acting_user
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action
 from huxiao.people import validation as v
-from huxiao.security import compliance
+from huxiao.security import compliance, dates
 from huxiao.security.choices import Condition
 from huxiao.security.equipment_selectors import keeper_regions
 from huxiao.security.models import EquipmentIssue, EquipmentType, SchoolEquipment
@@ -95,10 +97,7 @@ def clean_condition(value) -> str:
 
 
 def _date_not_future(value, today: dt.date, message, *, required=False):
-    date = v.clean_date(value, required=required)
-    if date is not None and date > today:
-        raise ValidationError(message, code="future")
-    return date
+    return dates.clean_past_date(value, today=today, future_message=message, required=required)
 
 
 def _outstanding(stock: SchoolEquipment | None) -> int:
@@ -236,7 +235,7 @@ def equipment_issue(
         _date_not_future,
         issued_on if issued_on not in (None, "") else today,
         today,
-        _("The issue date is in the future."),
+        _("The date the items were issued is in the future."),
     )
     errors.raise_if_any()
     stock = _lock_stock(school.pk, equipment_type.pk)
@@ -438,9 +437,18 @@ def equipment_type_move(*, actor, equipment_type: EquipmentType, direction: str)
 @transaction.atomic
 def equipment_type_remove(*, actor, equipment_type: EquipmentType) -> bool:
     """Delete an item no school holds (True); an item in use is kept and marked not
-    required instead (False), so stock records stay."""
+    required instead (False), so stock records stay. The last item of the list is refused
+    (EquipmentStateRefused): a county with no item gets the shipped list again."""
     _require_keeper_of(actor, equipment_type.region_id)
-    locked = EquipmentType.objects.select_for_update().get(pk=equipment_type.pk)
+    # The whole list is locked: two removals at once must not both see another item left.
+    listed = list(
+        EquipmentType.objects.select_for_update()
+        .filter(region_id=equipment_type.region_id)
+        .order_by("pk")
+    )
+    locked = next((item for item in listed if item.pk == equipment_type.pk), None)
+    if locked is None:
+        raise EquipmentType.DoesNotExist
     region_id = locked.region_id
     if SchoolEquipment.objects.filter(equipment_type=locked).exists():
         if locked.is_required:
@@ -450,6 +458,14 @@ def equipment_type_remove(*, actor, equipment_type: EquipmentType) -> bool:
             audit_update(actor=actor, obj=locked, before=before)
             _reevaluate_county(region_id)
         return False
+    if len(listed) == 1:
+        # An empty list would read as "never set up" and bring the shipped eight back.
+        raise EquipmentStateRefused(
+            _(
+                "This is the last item of the county's list and cannot be deleted; "
+                "mark it not required instead."
+            )
+        )
     audit_delete(actor=actor, obj=locked)
     locked.delete()
     _reevaluate_county(region_id)

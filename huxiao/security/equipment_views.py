@@ -7,7 +7,7 @@ stock, issue per-guard items and take them back. The county list
 (`security:equipment_types`) is kept by the county's education and governance offices
 (MANAGE_SECURITY_RULES at a county-level office); everyone else gets 403. Out of reach is
 404; a form with errors is 400 with nothing written; a change the state does not allow
-(returning twice) is 409 with the reason.
+(returning twice, deleting the last item of the county's list) is 409 with the reason.
 """
 
 from __future__ import annotations
@@ -266,7 +266,11 @@ def _types_error(request, region, exc: ValidationError):
 @require_POST
 def equipment_type_remove(request, type_id: int):
     item = selectors.equipment_type_get(actor=request.user, type_id=_id(type_id))
-    if services.equipment_type_remove(actor=request.user, equipment_type=item):
+    try:
+        deleted = services.equipment_type_remove(actor=request.user, equipment_type=item)
+    except services.EquipmentStateRefused as refused:
+        return _render_types(request, item.region, refusal=refused.messages[0], status=409)
+    if deleted:
         messages.success(request, _("Item deleted."))
     else:
         messages.warning(

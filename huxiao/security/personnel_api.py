@@ -13,10 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict
 
 from huxiao.core.api import DbId, ErrorOut
+from huxiao.core.permissions import require
+from huxiao.core.roles import Action
 from huxiao.people.choices import BackgroundCheck, StaffRole
 from huxiao.security import personnel_selectors as selectors
 from huxiao.security import personnel_services as services
@@ -134,6 +138,18 @@ class PersonPatch(Schema):
     notes: str | None = None
 
 
+# PATCH fields that always have a value: null is refused, not taken for the default.
+NOT_NULL = (
+    "name",
+    "role",
+    "background_check",
+    "is_active",
+    "employment",
+    "employer",
+    "filed_with_police",
+)
+
+
 class TrainingIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
@@ -236,10 +252,17 @@ def personnel_detail(request, staff_id: DbId):
     response={200: PersonDetailOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
 )
 def personnel_update(request, staff_id: DbId, payload: PersonPatch):
-    """Change the staff fields and the security record (created on the first change)."""
+    """Change the staff fields and the security record (created on the first change).
+    `null` clears a date or a text; for a field that always has a value (NOT_NULL) it is
+    refused (400), never read as "reset to the default"."""
     selectors.require_viewer(request.auth)
     staff = selectors.staff_get(actor=request.auth, staff_id=staff_id)
-    services.guard_update(actor=request.auth, staff=staff, **payload.dict(exclude_unset=True))
+    changes = payload.dict(exclude_unset=True)
+    require(request.auth, Action.MANAGE_SECURITY, staff.school_id)  # 403 before 400
+    nulls = sorted(name for name in NOT_NULL if name in changes and changes[name] is None)
+    if nulls:
+        raise ValidationError({name: [_("This field is required.")] for name in nulls})
+    services.guard_update(actor=request.auth, staff=staff, **changes)
     return _detail(request, staff_id)
 
 

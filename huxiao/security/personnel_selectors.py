@@ -24,6 +24,7 @@ from huxiao.core.scoping import can, visible_school_ids
 from huxiao.orgs.models import Organization
 from huxiao.people.choices import BackgroundCheck, StaffRole
 from huxiao.people.models import Staff
+from huxiao.security.choices import Employment
 from huxiao.security.models import GuardProfile, TrainingRecord
 
 # The posts of the security roster (§1 二(一), §2 4–6; boarding schools add dormitory managers).
@@ -159,6 +160,16 @@ class PersonStatus:
     @property
     def ok(self) -> bool:
         return not self.badges
+
+    @property
+    def full_time(self) -> bool:
+        """Full-time unless the record says part-time: staff without a security record yet
+        (a roster import) count as full-time, the record's default — as in compliance."""
+        return is_full_time(self.profile)
+
+
+def is_full_time(profile: GuardProfile | None) -> bool:
+    return profile is None or profile.employment != Employment.PART_TIME
 
 
 def certificate_state(profile: GuardProfile | None, today: dt.date) -> tuple[str, int | None]:

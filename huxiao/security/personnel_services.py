@@ -13,6 +13,7 @@ Rules (bad input is a ValidationError by field; nothing is written):
   dates need a number; the issue date is not in the future; the expiry is after the issue;
 - the filing date is required when filed with the police, and not in the future;
 - the hire date and the background-check date are not in the future;
+- no date is before 1980-01-01 (`dates.EARLIEST_DATE`: a typing mistake otherwise);
 - the security company's name is required when a security company employs the guard (and
   dropped when the school does);
 - a training has a date (not in the future), a topic, 0–99.9 hours (one decimal).
@@ -46,6 +47,7 @@ from huxiao.people import services as people_services
 from huxiao.people import validation as v
 from huxiao.people.choices import StaffRole
 from huxiao.people.models import Staff
+from huxiao.security import dates
 from huxiao.security.choices import Employer, Employment
 from huxiao.security.compliance import reevaluate_on_commit
 from huxiao.security.models import GuardProfile, TrainingRecord
@@ -130,12 +132,6 @@ def clean_employer(value) -> str:
     return _choice(value, Employer, _("Choose the school or a security company."))
 
 
-def _not_future(date, today: dt.date, message):
-    if date is not None and date > today:
-        raise ValidationError(message, code="future")
-    return date
-
-
 def clean_hours(value) -> Decimal:
     if value is None or value == "":
         raise ValidationError(_("This field is required."), code="required")
@@ -165,13 +161,12 @@ def _clean_profile(errors: v.FieldErrors, given: dict, current: dict, today: dt.
             "security_company", v.clean_text, given["security_company"], max_length=200
         )
     if "hired_on" in given:
-        cleaned["hired_on"] = errors.run("hired_on", v.clean_date, given["hired_on"])
-        errors.run(
+        cleaned["hired_on"] = errors.run(
             "hired_on",
-            _not_future,
-            cleaned["hired_on"],
-            today,
-            _("The hire date is in the future."),
+            dates.clean_past_date,
+            given["hired_on"],
+            today=today,
+            future_message=_("The hire date is in the future."),
         )
     if "certificate_number" in given:
         cleaned["certificate_number"] = errors.run(
@@ -179,7 +174,8 @@ def _clean_profile(errors: v.FieldErrors, given: dict, current: dict, today: dt.
         )
     for name in ("certificate_issued_on", "certificate_expires_on", "filed_on"):
         if name in given:
-            cleaned[name] = errors.run(name, v.clean_date, given[name])
+            # Only the lower bound here; the future is checked below with the other dates.
+            cleaned[name] = errors.run(name, dates.clean_past_date, given[name], today=None)
     if "filed_with_police" in given:
         cleaned["filed_with_police"] = errors.run(
             "filed_with_police", v.clean_required_bool, given["filed_with_police"]
@@ -236,6 +232,8 @@ def _check_staff(errors: v.FieldErrors, given: dict, today: dt.date) -> None:
             checked = None
         if checked is not None and checked > today:
             errors.add("background_checked_on", _("The background check date is in the future."))
+        elif checked is not None:
+            errors.run("background_checked_on", dates.not_too_early, checked)
 
 
 def _merge(errors: v.FieldErrors, exc: ValidationError) -> None:
@@ -368,8 +366,14 @@ def training_add(
     errors = v.FieldErrors()
     if staff.role not in SECURITY_POSTS:
         errors.add("staff_id", _("Trainings are kept for the security staff only."))
-    held = errors.run("held_on", v.clean_date, held_on, required=True)
-    errors.run("held_on", _not_future, held, today, _("The training date is in the future."))
+    held = errors.run(
+        "held_on",
+        dates.clean_past_date,
+        held_on,
+        today=today,
+        future_message=_("The training date is in the future."),
+        required=True,
+    )
     topic_clean = errors.run("topic", v.clean_text, topic, max_length=200, required=True)
     hours_clean = errors.run("hours", clean_hours, hours)
     provider_clean = errors.run("provider", v.clean_text, provider, max_length=200)

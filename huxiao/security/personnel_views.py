@@ -49,9 +49,7 @@ def personnel(request, school_id: int):
             "rows": rows,
             "former": former,
             "guard_count": len(guards),
-            "full_time_guards": sum(
-                1 for r in guards if r.profile is not None and r.profile.employment == "full_time"
-            ),
+            "full_time_guards": sum(1 for r in guards if r.full_time),
             "attention": sum(1 for r in rows if r.badges),
             "can_manage": selectors.may_manage(request.user, school.pk),
             "nav_active": NAV,
