@@ -234,7 +234,11 @@ def _supervision_items(user) -> list[dict]:
                 "key": "supervision_campaigns",
             }
         )
-    if visible_school_ids(user, Action.VIEW):
+    # Assessors keep the schemes; a school's members read their own results. Nobody else
+    # has a page there (police, health centre, departments: 403).
+    if visible_school_ids(user, Action.ASSESS) or (
+        own_kinds & SCHOOL_KINDS and visible_school_ids(user, Action.VIEW)
+    ):
         items.append(
             {
                 "label": _("Assessment and ranking"),
