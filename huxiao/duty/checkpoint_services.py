@@ -3,7 +3,7 @@
 A checkpoint is a QR plate at a key area of a school. Those who plan duty at the school
 (`PLAN_DUTY`: principal, security officer, duty leader) add, edit, retire and re-issue them.
 The plate's QR carries the absolute URL of `duty:scan` with the checkpoint's `code`: a
-random, unguessable token (`secrets.token_urlsafe`), never written into the audit trail
+random, unguessable code (`new_code`), never written into the audit trail
 (`Checkpoint.audit_exclude`). Re-issuing a code makes the old plate stop working at once.
 
 Order of checks: the record through the actor's scope (404, by the caller), then the right
@@ -26,8 +26,12 @@ from huxiao.duty.models import Checkpoint
 from huxiao.orgs.models import Organization
 from huxiao.people import validation as v
 
-# secrets.token_urlsafe(18) is 24 characters (144 random bits); the column holds 32.
-CODE_BYTES = 18
+# Codes are typed by hand when a QR will not scan: 20 characters of an alphabet without
+# look-alikes (digits and A–Z without 0/O and 1/I: 32 symbols, 5 bits each, 100 random
+# bits), upper case, printed in groups of four. Codes issued before (24-character
+# token_urlsafe) keep working exactly as stored. The column holds 32.
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_LENGTH = 20
 CODE_MAX = 32
 # More plates than any campus needs; a typing or script mistake beyond that.
 MAX_ACTIVE = 100
@@ -36,9 +40,14 @@ EDITABLE = ("name", "location", "is_key_area", "for_night", "order", "is_active"
 
 
 def new_code() -> str:
-    code = secrets.token_urlsafe(CODE_BYTES)
+    code = "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
     assert len(code) <= CODE_MAX
     return code
+
+
+def code_groups(code: str) -> str:
+    """The code as printed on the plate: groups of four separated by spaces."""
+    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 def _clean_bool(errors: v.FieldErrors, field: str, value) -> bool | None:
@@ -91,7 +100,7 @@ def _lock_school(school_id: int) -> None:
 
 
 def _save_new(checkpoint: Checkpoint) -> None:
-    """Insert with a fresh code; a clash of 144-bit tokens is next to impossible, but a
+    """Insert with a fresh code; a clash of 100-bit codes is next to impossible, but a
     retry costs nothing."""
     for _attempt in range(3):
         checkpoint.code = new_code()

@@ -164,7 +164,12 @@ def checkpoint_plates(request, school_id: int):
     if only:
         checkpoints = checkpoints.filter(pk=check_id(only))
     plates = [
-        {"checkpoint": c, "qr": qr_svg(scan_url(request, c.code)), "url": scan_url(request, c.code)}
+        {
+            "checkpoint": c,
+            "qr": qr_svg(scan_url(request, c.code)),
+            "url": scan_url(request, c.code),
+            "code": services.code_groups(c.code),
+        }
         for c in checkpoints
     ]
     return _no_store(

@@ -8,16 +8,16 @@ clock (`now=`), so times, audit rows, gaps and notifications are the real ones.
 
 What a visitor of `make run` finds (T is now) under /duty/:
 - the roster of this week (and of the days before it, back to the day before yesterday),
-  made from the default plan (day 07:00–19:00, night 19:00–07:00): day shifts with the
-  principal as leader on duty, `teacher` as staff on duty and `guard`; nights with `guard`
-  and the principal as leader on call;
+  made from the default plan (day 07:00–19:00, night 19:00–07:00), the shifts spread over
+  the three logins by `ROTA` (the principal leads the weekday days, `teacher` is staff on
+  duty on most days, `guard` takes most nights; nobody works two shifts in a row); the
+  school's guards without a login are listed on the roster page as not rosterable;
 - the shifts before today checked in and out, with their duty-log entries; yesterday's day
   shift handed over to the night with one open item (the east-gate bollard's remote),
   received by the guard and carried on to today's day shift;
-- the night of the day before yesterday flagged uncovered by the gap check (the guard
-  checked in 70 minutes late): an open gap on /duty/schools/<id>/gaps/;
-- today's day shift checked in by `guard` and the principal (once their check-in time has
-  come).
+- the night of the day before yesterday flagged uncovered by the gap check (the one on
+  duty checked in 70 minutes late): an open gap on /duty/schools/<id>/gaps/;
+- today's day shift checked in by its people (once their check-in time has come).
 
 Idempotent: if the kindergarten has any shift from the first demo day on, nothing is done,
 so changes made during a demo survive a restart. Everything is fictional.
@@ -55,6 +55,47 @@ NIGHT_LOG = (
     ("01:40", LogKind.ROUTINE, "围墙周边巡查无异常，监控室画面正常。"),
     ("05:30", LogKind.ROUTINE, "清晨巡查一遍，食堂供货车辆6:10到达，已核对登记。"),
 )
+
+
+# The week's rota (weekday → people of the day shift, of the night shift), spread over the
+# kindergarten's three logins so nobody works two shifts in a row: `guard` (张国强) mostly
+# nights, `teacher` (李静) mostly days, the principal (刘芳) leads the weekday days and takes
+# the Saturday night. The night shift has one person on duty (who checks in).
+ROTA = {
+    0: (
+        (("principal", DutyRole.LEADER), ("teacher", DutyRole.STAFF)),
+        (("guard", DutyRole.GUARD),),
+    ),
+    1: (
+        (("principal", DutyRole.LEADER), ("teacher", DutyRole.STAFF)),
+        (("guard", DutyRole.GUARD),),
+    ),
+    2: (
+        (("principal", DutyRole.LEADER), ("teacher", DutyRole.STAFF)),
+        (("guard", DutyRole.GUARD),),
+    ),
+    3: ((("principal", DutyRole.LEADER),), (("teacher", DutyRole.STAFF),)),
+    4: (
+        (("principal", DutyRole.LEADER), ("guard", DutyRole.GUARD)),
+        (("teacher", DutyRole.STAFF),),
+    ),
+    5: ((("guard", DutyRole.GUARD),), (("principal", DutyRole.LEADER),)),
+    6: ((("teacher", DutyRole.STAFF),), (("guard", DutyRole.GUARD),)),
+}
+# Day-shift arrivals in minutes from the start, by duty role (the leader comes later).
+DAY_ARRIVAL = {DutyRole.GUARD: -10, DutyRole.STAFF: -5, DutyRole.LEADER: 20}
+
+
+def rota(shift) -> list[tuple[str, str]]:
+    """(username, duty role) of the people on the shift."""
+    day, night = ROTA[shift.date.weekday()]
+    return list(day if shift.kind == ShiftKind.DAY else night)
+
+
+def _people(shift, users: dict) -> list:
+    """The users on the shift, the one on duty first (guard, staff, then the leader)."""
+    order = {DutyRole.GUARD: 0, DutyRole.STAFF: 1, DutyRole.LEADER: 2}
+    return [users[name] for name, role in sorted(rota(shift), key=lambda p: order[p[1]])]
 
 
 class _Clock:
@@ -95,7 +136,7 @@ def load_demo_duty(stdout=None, *, now: dt.datetime | None = None) -> dict:
     first_day = min(sel.monday_of(today), today - dt.timedelta(days=2))
     if DutyShift.objects.filter(school=school, date__gte=first_day).exists():
         return created
-    principal, guard, teacher = users["principal"], users["guard"], users["teacher"]
+    principal = users["principal"]
     uncovered_night = today - dt.timedelta(days=2)
     with transaction.atomic():
         # The roster, made the evening before the first demo day.
@@ -111,14 +152,9 @@ def load_demo_duty(stdout=None, *, now: dt.datetime | None = None) -> dict:
         created["shifts"] = len(shifts)
         shifts.sort(key=lambda s: s.starts_at)
         for shift in shifts:
-            people = (
-                ((principal, DutyRole.LEADER), (teacher, DutyRole.STAFF), (guard, DutyRole.GUARD))
-                if shift.kind == ShiftKind.DAY
-                else ((guard, DutyRole.GUARD), (principal, DutyRole.LEADER))
-            )
-            for user, role in people:
+            for username, role in rota(shift):
                 services.assignment_add(
-                    actor=principal, shift_id=shift.pk, user=user, role=role, now=made_at
+                    actor=principal, shift_id=shift.pk, user=users[username], role=role, now=made_at
                 )
         plan = sel.plan_for(school.pk)
         grace = dt.timedelta(minutes=plan.check_in_grace_minutes + 1)
@@ -132,7 +168,9 @@ def load_demo_duty(stdout=None, *, now: dt.datetime | None = None) -> dict:
             if late:
                 at = shift.starts_at + LATE
                 if clock.past(at):
-                    services.shift_check_in(actor=guard, shift_id=shift.pk, now=at)
+                    services.shift_check_in(
+                        actor=_people(shift, users)[0], shift_id=shift.pk, now=at
+                    )
                     created["check_ins"] += 1
             _write_log(shift, clock, users, late=late, created=created)
             _close_shift(shift, shifts[index + 1 :], clock, users, created=created)
@@ -146,11 +184,10 @@ def load_demo_duty(stdout=None, *, now: dt.datetime | None = None) -> dict:
 
 
 def _check_in(shift, clock: _Clock, users: dict, *, late: bool, created: dict) -> None:
-    principal, guard, teacher = users["principal"], users["guard"], users["teacher"]
     if shift.kind == ShiftKind.DAY:
-        arrivals = ((guard, -10), (teacher, -5), (principal, 20))
+        arrivals = [(users[name], DAY_ARRIVAL[role]) for name, role in rota(shift)]
     else:
-        arrivals = () if late else ((guard, -10),)
+        arrivals = [] if late else [(_people(shift, users)[0], -10)]
     for user, minutes in arrivals:
         at = shift.starts_at + dt.timedelta(minutes=minutes)
         if clock.past(at):
@@ -160,11 +197,11 @@ def _check_in(shift, clock: _Clock, users: dict, *, late: bool, created: dict) -
 
 def _write_log(shift, clock: _Clock, users: dict, *, late: bool, created: dict) -> None:
     """The shift's log up to now; days before yesterday keep their first entry only."""
-    guard, teacher = users["guard"], users["teacher"]
-    if shift.kind == ShiftKind.DAY:
-        log, writers = DAY_LOG, (guard, teacher, teacher, guard)
-    else:
-        log, writers = NIGHT_LOG, (guard, guard, guard)
+    people = _people(shift, users)
+    log = DAY_LOG if shift.kind == ShiftKind.DAY else NIGHT_LOG
+    # The one on duty writes; on a day shift of two on duty, they take turns.
+    on_duty = [u for u in people if u != users["principal"]] or people
+    writers = [on_duty[i % len(on_duty)] for i in range(len(log))]
     for (time, kind, text), writer in zip(log, writers, strict=True):
         if shift.date < clock.today - dt.timedelta(days=1) and time != log[0][0]:
             continue
@@ -179,13 +216,12 @@ def _write_log(shift, clock: _Clock, users: dict, *, late: bool, created: dict) 
 def _close_shift(shift, later: list, clock: _Clock, users: dict, *, created: dict) -> None:
     """Hand over at the end (yesterday's day shift raises the open item), the next shift
     receives, everyone checks out."""
-    principal, guard, teacher = users["principal"], users["guard"], users["teacher"]
     handover_at = shift.ends_at - dt.timedelta(minutes=5)
     if not clock.past(handover_at):
         return
     yesterday = clock.today - dt.timedelta(days=1)
     raise_item = shift.kind == ShiftKind.DAY and shift.date == yesterday
-    by = teacher if shift.kind == ShiftKind.DAY else guard
+    by = _people(shift, users)[0]
     handover = services.handover_create(
         actor=by,
         shift_id=shift.pk,
@@ -200,11 +236,12 @@ def _close_shift(shift, later: list, clock: _Clock, users: dict, *, created: dic
     created["handovers"] += 1
     nxt = later[0] if later else None
     if nxt is not None:
-        receiver = guard if nxt.kind == ShiftKind.NIGHT else principal
+        # The next shift's leader receives (the one on duty when it has no leader).
+        receiver = _people(nxt, users)[-1]
         received_at = nxt.starts_at + dt.timedelta(minutes=25)
         if clock.past(received_at):
             services.handover_receive(actor=receiver, handover_id=handover.pk, now=received_at)
-    people = (guard, teacher, principal) if shift.kind == ShiftKind.DAY else (guard,)
+    people = _people(shift, users)
     out_at = shift.ends_at + dt.timedelta(minutes=5)
     if clock.past(out_at):
         for user in people:

@@ -189,6 +189,25 @@ def duty_keepers(school_id: int) -> list:
     return [u for u in school_members(school_id) if u.pk in ids]
 
 
+def guards_without_login(*, actor, school_id: int) -> list:
+    """The school's active guards and security officers (people.Staff) who have no login:
+    they cannot be rostered (an assignment needs someone who checks in), so the roster
+    page names them and says why."""
+    from huxiao.people.choices import StaffRole
+    from huxiao.people.models import Staff
+
+    return list(
+        Staff.objects.visible_to(actor, Action.VIEW)
+        .filter(
+            school_id=school_id,
+            is_active=True,
+            user__isnull=True,
+            role__in=[StaffRole.GUARD, StaffRole.SECURITY_OFFICER],
+        )
+        .order_by("role", "name", "id")
+    )
+
+
 # ------------------------------------------------------------------ plan
 
 

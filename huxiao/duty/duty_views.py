@@ -85,6 +85,27 @@ def _shift_panel(request, shift, now, *, log_form=None):
     }
 
 
+def _panel_card(cards: list, now, *, log_form=None):
+    """The card whose shift the log panel of "My duty" is for: the shift a bound log form
+    was posted to; else the shift the user is checked in to and not out of (the latest);
+    else the one running now; else the first."""
+    if not cards:
+        return None
+    if log_form is not None:
+        for card in cards:
+            if log_form.prefix == f"log-{card['shift'].pk}":
+                return card
+    on = [
+        c
+        for c in cards
+        if c["assignment"].checked_in_at is not None and c["assignment"].checked_out_at is None
+    ]
+    if on:
+        return on[-1]
+    running = [c for c in cards if c["running"]]
+    return running[-1] if running else cards[0]
+
+
 def _render_home(request, *, refusal=None, log_form=None, status=200):
     now = timezone.now()
     duty = sel.my_duty(actor=request.user, now=now)
@@ -103,8 +124,14 @@ def _render_home(request, *, refusal=None, log_form=None, status=200):
             }
         )
     panel = None
-    if cards:
-        panel = _shift_panel(request, cards[0]["shift"], now, log_form=log_form)
+    card = _panel_card(cards, now, log_form=log_form)
+    if card is not None:
+        bound = (
+            log_form
+            if log_form is not None and log_form.prefix == f"log-{card['shift'].pk}"
+            else None
+        )
+        panel = _shift_panel(request, card["shift"], now, log_form=bound)
     plan_ids = visible_school_ids(request.user, Action.PLAN_DUTY)
     keep_ids = visible_school_ids(request.user, Action.KEEP_DUTY)
     schools = list(sel.schools_in_scope(request.user, Action.KEEP_DUTY))
@@ -384,6 +411,7 @@ def _render_roster(
                 )
             shift.covered = any(a.checked_in_at for a in shift.assignments.all())
     missing = sum(1 for d in days for k in ("day", "night") if getattr(d, k) is None)
+    no_login = sel.guards_without_login(actor=request.user, school_id=school.pk) if can_plan else []
     return render(
         request,
         "duty/duty/roster.html",
@@ -395,6 +423,8 @@ def _render_roster(
             "next_week": monday + dt.timedelta(days=7),
             "can_plan": can_plan,
             "missing": missing,
+            "no_login": no_login,
+            "staff_url": f"{reverse('people:staff_list')}?school={school.pk}",
             "week_form": week_form or WeekForm(initial={"week_start": monday}),
             "plan": sel.plan_for(school.pk),
             "refusal": refusal,

@@ -34,12 +34,30 @@ USERNAMES = ("guard", "teacher")
 # Blocks of two hours counted back from the last full hour; these are left unlogged.
 MISSING = (3, 4)
 NIGHT_WATCHER = "王师傅"
-OBSERVATIONS = (
+# What was seen, by the time of day of the stretch (the pick-up and drop-off text only for
+# the stretches around 07:00–09:00 and 15:00–18:00, the night texts from 20:00 to 06:00).
+DAY_OBSERVATIONS = (
     "园门、操场、走廊各路画面正常，录像正常。",
-    "接送时段园门口秩序正常，护学岗在岗。",
     "各路画面正常，无异常人员、车辆。",
-    "围墙、后门画面正常，夜间红外补光正常。",
 )
+SCHOOL_RUN = "接送时段园门口秩序正常，护学岗在岗。"
+NIGHT_OBSERVATIONS = (
+    "围墙、后门画面正常，夜间红外补光正常。",
+    "园区夜间无人员出入，教学楼、食堂门窗画面正常。",
+    "园门已落锁，周界画面正常，无异常人员、车辆。",
+)
+
+
+def observation(start: dt.datetime, block: int) -> str:
+    """The demo text for a two-hour stretch starting at `start` (local hour decides)."""
+    hour = timezone.localtime(start).hour
+    if hour >= 20 or hour < 6:
+        return NIGHT_OBSERVATIONS[block % len(NIGHT_OBSERVATIONS)]
+    if 6 <= hour < 9 or 15 <= hour < 18:
+        return SCHOOL_RUN
+    return DAY_OBSERVATIONS[block % len(DAY_OBSERVATIONS)]
+
+
 ANOMALY = (
     "东侧围墙外一名男子徘徊约10分钟后离开。",
     "已调取录像截图，通知门卫加强东侧巡查，并报告值班领导。",
@@ -80,7 +98,7 @@ def load_demo_monitoring(stdout=None, *, now: dt.datetime | None = None) -> dict
                 watcher_name="" if watcher else NIGHT_WATCHER,
                 period_start=start,
                 period_end=end,
-                observations=ANOMALY[0] if anomaly else OBSERVATIONS[block % len(OBSERVATIONS)],
+                observations=ANOMALY[0] if anomaly else observation(start, block),
                 actions=ANOMALY[1] if anomaly else "",
                 anomaly=anomaly,
                 now=end + dt.timedelta(minutes=2) if end + dt.timedelta(minutes=2) <= now else now,

@@ -18,7 +18,7 @@ class ScanCodeForm(ServiceForm):
             attrs={
                 "autofocus": True,
                 "autocomplete": "off",
-                "autocapitalize": "off",
+                "autocapitalize": "characters",
                 "spellcheck": "false",
                 "data-testid": "scan-code",
             }

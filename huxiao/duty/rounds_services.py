@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -78,18 +79,35 @@ class CheckpointUnknown(Http404):
 # ------------------------------------------------------------------ helpers
 
 
-def code_from(value) -> str:
-    """The code a guard typed or a keyboard-wedge scanner entered: the bare code, or the
-    whole URL the plate carries (…/duty/scan/<code>/). Raises CheckpointUnknown when it
-    cannot be a code."""
-    text = str(value or "").strip()
+def code_candidates(value) -> list[str]:
+    """The codes a typed or scanned value may stand for: as entered without white space
+    (codes issued before, mixed case with - and _, match only exactly as stored), and
+    normalised (white space and dashes dropped, full-width folded, upper case: the codes
+    printed in groups of four). Raises CheckpointUnknown when none can be a code."""
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
     if "/" in text:
         path = urlsplit(text).path if "://" in text else text.split("?", 1)[0]
         parts = [p for p in path.split("/") if p]
         text = parts[-1] if parts else ""
-    if not CODE_SHAPE.fullmatch(text):
+    exact = "".join(text.split())
+    normal = exact.replace("-", "").upper()
+    found = [c for c in dict.fromkeys((exact, normal)) if CODE_SHAPE.fullmatch(c)]
+    if not found:
         raise CheckpointUnknown
-    return text
+    return found
+
+
+def _typed_unknown(value) -> CheckpointUnknown:
+    """The refusal of a code typed on the manual entry: it names the code, not a QR (a
+    scanner that types the plate's whole URL still gets the QR sentence)."""
+    if "/" in str(value or ""):
+        return CheckpointUnknown()
+    return CheckpointUnknown(
+        _(
+            "No checkpoint of your school in use has this code. Check the code printed "
+            "under the QR and type it again. Nothing was recorded."
+        )
+    )
 
 
 def plan_of(school_id: int) -> DutyPlan:
@@ -226,6 +244,7 @@ def checkpoint_scan(
     school_id: int | None = None,
     note: str = "",
     now: dt.datetime | None = None,
+    typed: bool = False,
 ) -> ScanOutcome:
     """Record the scan of the checkpoint with `code` in the actor's open round at its school
     (starting one). See the module's docstring for the rules.
@@ -237,15 +256,20 @@ def checkpoint_scan(
     now = now or timezone.now()
     if not visible_school_ids(actor, Action.KEEP_DUTY):
         raise PermissionDenied(_("Your role does not allow this action."))
-    code = code_from(code)
+    try:
+        codes = code_candidates(code)
+    except CheckpointUnknown:
+        raise (_typed_unknown(code) if typed else CheckpointUnknown()) from None
     candidates = Checkpoint.objects.visible_to(actor, Action.KEEP_DUTY).filter(
-        code=code, is_active=True
+        code__in=codes, is_active=True
     )
     if school_id is not None:
         candidates = candidates.filter(school_id=school_id)
-    checkpoint = candidates.select_related("school").first()
+    # An exact match first (a code issued before that only differs in case).
+    found = {c.code: c for c in candidates.select_related("school")[:2]}
+    checkpoint = next((found[c] for c in codes if c in found), None)
     if checkpoint is None:
-        raise CheckpointUnknown
+        raise _typed_unknown(code) if typed else CheckpointUnknown()
     errors = v.FieldErrors()
     note = errors.run("note", v.clean_text, note, max_length=500)
     errors.raise_if_any()

@@ -138,7 +138,7 @@ def rounds(request, school_id: int):
         return _rounds_page(request, school, form=form, status=400)
     try:
         outcome = services.checkpoint_scan(
-            actor=request.user, code=form.cleaned_data["code"], school_id=school.pk
+            actor=request.user, code=form.cleaned_data["code"], school_id=school.pk, typed=True
         )
     except services.CheckpointUnknown as unknown:
         form.add_error("code", str(unknown.message))

@@ -17,6 +17,21 @@ def field_name(key: str, param: str) -> str:
     return f"{key}__{param}"
 
 
+class FlagInput(forms.CheckboxInput):
+    """A box to tick that also reads the numbers a script may still post ("0"/"1")."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        if isinstance(value, str) and value.strip() in ("0", ""):
+            return False
+        return super().value_from_datadict(data, files, name)
+
+
+def is_flag(spec) -> bool:
+    """A yes/no parameter: an integer that is 0 or 1."""
+    return spec.integer and spec.minimum == 0 and spec.maximum == 1
+
+
 class RuleSetForm(ServiceErrorsMixin, forms.Form):
     """Every rule of the county: switched on or off, and its parameters."""
 
@@ -30,6 +45,15 @@ class RuleSetForm(ServiceErrorsMixin, forms.Form):
                 label=_("Rule in force"), required=False, initial=rule.enabled
             )
             for name, spec in kind.params.items():
+                if is_flag(spec):
+                    # A yes/no parameter (0/1) is a box to tick, not a number to type.
+                    self.fields[field_name(rule.key, name)] = forms.BooleanField(
+                        label=spec.label,
+                        required=False,
+                        initial=bool(current[name]),
+                        widget=FlagInput(),
+                    )
+                    continue
                 cls = forms.IntegerField if spec.integer else forms.FloatField
                 self.fields[field_name(rule.key, name)] = cls(
                     label=spec.label,
@@ -56,6 +80,24 @@ class RuleSetForm(ServiceErrorsMixin, forms.Form):
             )
         return out
 
+    def error_summary(self) -> list[dict]:
+        """What to change, for the summary at the top of a refused form: each error with
+        the rule and field it belongs to and the anchor of that field."""
+        out = [{"anchor": "rule-form", "label": "", "message": m} for m in self.non_field_errors()]
+        for rule in self.rules:
+            kind = R.RULES[rule.key]
+            for name in ("enabled", *kind.params):
+                bound = self[field_name(rule.key, name)]
+                for message in bound.errors:
+                    out.append(
+                        {
+                            "anchor": bound.id_for_label,
+                            "label": f"{kind.label} · {bound.label}",
+                            "message": message,
+                        }
+                    )
+        return out
+
     def changes(self) -> dict:
         """The service's input from the cleaned data."""
         data = self.cleaned_data
@@ -64,7 +106,14 @@ class RuleSetForm(ServiceErrorsMixin, forms.Form):
             kind = R.RULES[rule.key]
             change = {"enabled": bool(data.get(field_name(rule.key, "enabled")))}
             if kind.params:
-                change["params"] = {name: data[field_name(rule.key, name)] for name in kind.params}
+                change["params"] = {
+                    name: (
+                        int(bool(data.get(field_name(rule.key, name))))
+                        if is_flag(spec)
+                        else data[field_name(rule.key, name)]
+                    )
+                    for name, spec in kind.params.items()
+                }
             out[rule.key] = change
         return out
 

@@ -28,7 +28,7 @@ class DefenceProfileForm(ServiceErrorsMixin, forms.Form):
         label=_("Monitoring room staffed 24 hours"), required=False
     )
     # Physical defence.
-    perimeter = forms.ChoiceField(label=_("Perimeter"), choices=Perimeter.choices)
+    perimeter = forms.ChoiceField(label=_("Perimeter enclosure"), choices=Perimeter.choices)
     bollards = forms.IntegerField(
         label=_("Anti-ram bollards"), widget=forms.NumberInput(attrs=_NUMBER)
     )
@@ -75,7 +75,8 @@ class DefenceProfileForm(ServiceErrorsMixin, forms.Form):
 
 class TechnicalSystemForm(ServiceErrorsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=SystemKind.choices)
-    name = forms.CharField(label=_("Name"), max_length=100)
+    # Not "Name": that shared msgid is a person's name (姓名).
+    name = forms.CharField(label=_("System name"), max_length=100)
     location = forms.CharField(label=_("Location"), max_length=200, required=False)
     networked_to_police = forms.BooleanField(label=_("Networked to the police"), required=False)
     installed_on = forms.DateField(label=_("Installed on"), required=False, widget=IsoDateInput())

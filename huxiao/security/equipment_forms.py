@@ -39,7 +39,8 @@ class IssueForm(ServiceErrorsMixin, forms.Form):
     quantity = forms.IntegerField(
         label=_("Quantity"), initial=1, widget=forms.NumberInput(attrs=_NUMBER)
     )
-    issued_on = forms.DateField(label=_("Issued on"), required=False, widget=IsoDateInput())
+    # Not "Issued on": that shared msgid is a certificate's date (发证日期).
+    issued_on = forms.DateField(label=_("Date issued"), required=False, widget=IsoDateInput())
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -54,12 +55,18 @@ class ReturnForm(ServiceErrorsMixin, forms.Form):
 
 
 class EquipmentTypeForm(ServiceErrorsMixin, forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50)
+    # Not "Name": that shared msgid is a person's name (姓名).
+    name = forms.CharField(label=_("Item name"), max_length=50)
     min_quantity = forms.IntegerField(
         label=_("Minimum per school"), initial=1, widget=forms.NumberInput(attrs=_NUMBER)
     )
     per_guard = forms.BooleanField(
-        label=_("Issued to each guard (at least one per guard)"), required=False
+        label=_("Issued to each guard"),
+        required=False,
+        help_text=_(
+            "Needed once per full-time guard only while the county's equipment rule counts "
+            "per-guard items; otherwise the minimum per school applies."
+        ),
     )
     is_required = forms.BooleanField(label=_("Required"), required=False, initial=True)
     key = forms.CharField(

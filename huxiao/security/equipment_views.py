@@ -85,6 +85,10 @@ def _render_item(
                 else None
             ),
             "refusal": refusal,
+            # The per-guard need is shown only while the county's rule counts it, as
+            # `row.required` does.
+            "per_guard": selectors.counts_per_guard(school.region_id),
+            "guard_count": selectors.guard_count(school.pk),
             "nav_active": NAV,
         },
         status=status,

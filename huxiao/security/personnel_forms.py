@@ -4,6 +4,8 @@ on these forms by the views."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -109,10 +111,18 @@ class GuardForm(ServiceErrorsMixin, forms.Form):
 class TrainingForm(ServiceErrorsMixin, forms.Form):
     held_on = forms.DateField(label=_("Date"), widget=IsoDateInput())
     topic = forms.CharField(label=_("Topic"), max_length=200)
+    # No max_digits/decimal_places: Django's own "no more than 6 digits" would answer a
+    # huge number; every value out of 0–99.9 gets the range message, and the service
+    # checks the one decimal place.
     hours = forms.DecimalField(
         label=_("Hours"),
-        max_digits=6,
-        decimal_places=2,
+        min_value=0,
+        max_value=Decimal("99.9"),
+        error_messages={
+            "invalid": _("Enter a number of hours."),
+            "min_value": _("Enter between 0 and 99.9 hours."),
+            "max_value": _("Enter between 0 and 99.9 hours."),
+        },
         widget=forms.NumberInput(
             attrs={"step": "0.5", "min": "0", "max": "99.9", "inputmode": "decimal"}
         ),

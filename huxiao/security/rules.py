@@ -497,7 +497,7 @@ def dormitory_managers(facts: SchoolFacts, params: dict) -> dict:
         "minimum quantity and none is broken (《规范》: eight items; §1 二(一)一). With "
         "“per guard” on, items issued to each guard are needed once per full-time guard too."
     ),
-    params={"per_guard": ParamSpec(0, 0, 1, _("Per-guard items: one per full-time guard (1/0)"))},
+    params={"per_guard": ParamSpec(0, 0, 1, _("Per-guard items needed once per full-time guard"))},
     area="equipment",
 )
 def equipment_complete(facts: SchoolFacts, params: dict) -> dict:
@@ -709,7 +709,7 @@ def video_retention(facts: SchoolFacts, params: dict) -> dict:
         "A monitoring room, staffed 24 hours with a written log (§2 6); the county may "
         "require only the room."
     ),
-    params={"require_24h": ParamSpec(1, 0, 1, _("Staffed 24 hours required (1/0)"))},
+    params={"require_24h": ParamSpec(1, 0, 1, _("Staffed 24 hours required"))},
     area="defence",
 )
 def monitoring_room(facts: SchoolFacts, params: dict) -> dict:

@@ -88,12 +88,12 @@ def test_the_demo_runs_a_few_days(settings, local):
     today_day = DutyShift.objects.get(school=school, date=today, kind=ShiftKind.DAY)
     checked_in = today_day.assignments.filter(checked_in_at__isnull=False).count()
     if local.hour >= 10:
-        assert checked_in == 3
+        assert checked_in == today_day.assignments.count() >= 2
         # The night handed over to today's day shift, carrying the open item.
         item.refresh_from_db()
         assert item.current_shift == today_day
     else:
-        assert checked_in == 0  # 06:30: the guard arrives at 06:50
+        assert checked_in == 0  # 06:30: the first arrives at 06:50
         assert item.current_shift.kind == ShiftKind.NIGHT  # last night holds it
     # The week is on the roster.
     monday = today - dt.timedelta(days=today.weekday())
