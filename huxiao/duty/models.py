@@ -10,35 +10,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from huxiao.core.model_fields import school_fk, user_fk
 from huxiao.core.scoping import ScopedQuerySet
 from huxiao.duty.choices import DutyRole, GapKind, LogKind, ShiftKind
-
-
-def user_fk(verbose_name, related_name="+", null=True):
-    if null:
-        return models.ForeignKey(
-            settings.AUTH_USER_MODEL,
-            on_delete=models.SET_NULL,
-            null=True,
-            blank=True,
-            related_name=related_name,
-            verbose_name=verbose_name,
-        )
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name=related_name,
-        verbose_name=verbose_name,
-    )
-
-
-def school_fk(related_name):
-    return models.ForeignKey(
-        "orgs.Organization",
-        on_delete=models.PROTECT,
-        related_name=related_name,
-        verbose_name=_("school"),
-    )
 
 
 class DutyPlan(models.Model):
@@ -118,7 +92,12 @@ class DutyAssignment(models.Model):
     shift = models.ForeignKey(
         DutyShift, on_delete=models.CASCADE, related_name="assignments", verbose_name=_("shift")
     )
-    user = user_fk(_("person on duty"), related_name="duty_assignments", null=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="duty_assignments",
+        verbose_name=_("person on duty"),
+    )
     role = models.CharField(_("duty role"), max_length=10, choices=DutyRole.choices)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     checked_out_at = models.DateTimeField(_("checked out at"), null=True, blank=True)

@@ -19,34 +19,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from huxiao.core.model_fields import school_fk, user_fk
 from huxiao.core.scoping import ScopedQuerySet
 from huxiao.security.choices import Condition, Employer, Employment, Perimeter, SystemKind
-
-
-def user_fk(verbose_name, related_name="+"):
-    """A nullable "by" user: people leave, their records stay."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name=related_name,
-        verbose_name=verbose_name,
-    )
-
-
-def school_fk(related_name):
-    return models.ForeignKey(
-        "orgs.Organization",
-        on_delete=models.PROTECT,
-        related_name=related_name,
-        verbose_name=_("school"),
-    )
-
 
 # ------------------------------------------------------------------ personnel (item 1)
 

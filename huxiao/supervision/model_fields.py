@@ -1,19 +1,5 @@
-"""Field helpers shared by the supervision models."""
+"""Field helpers used by the supervision models (shared with the other apps)."""
 
-from __future__ import annotations
+from huxiao.core.model_fields import user_fk
 
-from django.conf import settings
-from django.db import models
-
-
-def user_fk(verbose_name, related_name="+", **kwargs):
-    """A nullable "by" user: people leave, their records stay."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name=related_name,
-        verbose_name=verbose_name,
-        **kwargs,
-    )
+__all__ = ["user_fk"]
