@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "huxiao.supervision",
     "huxiao.security",
     "huxiao.duty",
+    "huxiao.drills",
+    "huxiao.transport",
     "huxiao.notify",
     "huxiao.demo",
 ]

@@ -19,6 +19,8 @@ urlpatterns = [
     path("supervision/", include("huxiao.supervision.urls")),
     path("security/", include("huxiao.security.urls")),
     path("duty/", include("huxiao.duty.urls")),
+    path("drills/", include("huxiao.drills.urls")),
+    path("transport/", include("huxiao.transport.urls")),
     path("intel/", include("huxiao.intel.urls")),
     path("notify/", include("huxiao.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -154,6 +154,7 @@ def register_routers() -> NinjaAPI:
     from huxiao.accounts.api import router as accounts_router
     from huxiao.alarms.api import router as alarms_router
     from huxiao.audit.api import router as audit_router
+    from huxiao.drills.api import router as drills_router
     from huxiao.duty.api import router as duty_router
     from huxiao.hazards.api import router as hazards_router
     from huxiao.incidents.api import router as incidents_router
@@ -163,6 +164,7 @@ def register_routers() -> NinjaAPI:
     from huxiao.people.api import router as people_router
     from huxiao.security.api import router as security_router
     from huxiao.supervision.api import router as supervision_router
+    from huxiao.transport.api import router as transport_router
 
     api.add_router("/", accounts_router)
     api.add_router("/", orgs_router)
@@ -177,5 +179,7 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", supervision_router)
     api.add_router("/", security_router)
     api.add_router("/", duty_router)
+    api.add_router("/", drills_router)
+    api.add_router("/", transport_router)
     _registered = True
     return api

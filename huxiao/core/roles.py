@@ -131,6 +131,18 @@ class Action(models.TextChoices):
     MANAGE_SECURITY_RULES = "manage_security_rules", _("Keep the county's compliance rules")
     PLAN_DUTY = "plan_duty", _("Plan duty rosters and checkpoints")
     KEEP_DUTY = "keep_duty", _("Keep duty, the monitoring-room log and patrol rounds")
+    # Safety activities and school buses (issue 8, ADRs 0030–0031): RECORD_ACTIVITY plans and
+    # records a school's safety education, drills, lectures, parent meetings and trainings
+    # (police officers record their legal lectures and confirm their presence, checked by
+    # the service); MANAGE_ACTIVITY_RULES keeps the county's terms and activity rules
+    # (county-level offices only, checked by the service); MANAGE_TRANSPORT keeps buses,
+    # drivers, routes and riders and follows up findings; RUN_TRIP starts trips and ticks
+    # boarding as the bus safety officer; INSPECT_BUS records police bus inspections.
+    RECORD_ACTIVITY = "record_activity", _("Plan and record safety activities and drills")
+    MANAGE_ACTIVITY_RULES = "manage_activity_rules", _("Keep the county's terms and activity rules")
+    MANAGE_TRANSPORT = "manage_transport", _("Keep school buses, drivers, routes and riders")
+    RUN_TRIP = "run_trip", _("Run bus trips and boarding lists")
+    INSPECT_BUS = "inspect_bus", _("Inspect school buses")
     # The high-risk persons register: police of the jurisdiction only (ADR to come).
     VIEW_REGISTER = "view_register", _("See the high-risk persons register")
     EDIT_REGISTER = "edit_register", _("Edit the high-risk persons register")
@@ -178,6 +190,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.MANAGE_SECURITY,
             A.PLAN_DUTY,
             A.KEEP_DUTY,
+            A.RECORD_ACTIVITY,
+            A.MANAGE_TRANSPORT,
+            A.RUN_TRIP,
         }
         | _GATE
         | _SCHOOL_LEAD
@@ -197,22 +212,41 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.MANAGE_SECURITY,
             A.PLAN_DUTY,
             A.KEEP_DUTY,
+            A.RECORD_ACTIVITY,
+            A.MANAGE_TRANSPORT,
+            A.RUN_TRIP,
         }
         | _SCHOOL_LEAD
     ),
     Role.GUARD: frozenset(
-        _SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR, A.RELEASE_CHILD, A.KEEP_DUTY}
+        _SCHOOL_STAFF | _GATE | {A.REGISTER_VISITOR, A.RELEASE_CHILD, A.KEEP_DUTY, A.RUN_TRIP}
     ),
     # Teachers hand their class over at dismissal and keep its pick-up adults.
     Role.TEACHER: frozenset(
         _SCHOOL_STAFF
-        | {A.EDIT_ROSTER, A.EXPORT_ROSTER, A.MANAGE_PICKUP, A.RELEASE_CHILD, A.KEEP_DUTY}
+        | {
+            A.EDIT_ROSTER,
+            A.EXPORT_ROSTER,
+            A.MANAGE_PICKUP,
+            A.RELEASE_CHILD,
+            A.KEEP_DUTY,
+            A.RECORD_ACTIVITY,
+            A.RUN_TRIP,
+        }
     ),
     Role.HEALTH_STAFF: frozenset({A.VIEW, A.VIEW_ALARM}),
     Role.DUTY_LEADER: frozenset(
         _SCHOOL_STAFF
         | _GATE
-        | {A.REGISTER_VISITOR, A.CANCEL_ALARM, A.RELEASE_CHILD, A.KEEP_DUTY, A.PLAN_DUTY}
+        | {
+            A.REGISTER_VISITOR,
+            A.CANCEL_ALARM,
+            A.RELEASE_CHILD,
+            A.KEEP_DUTY,
+            A.PLAN_DUTY,
+            A.RECORD_ACTIVITY,
+            A.RUN_TRIP,
+        }
     ),
     # Police see rosters of their jurisdiction's schools (to verify pick-up and identify
     # children in an emergency); the commander may read full ID numbers, each read logged.
@@ -229,10 +263,14 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.ASSIGN_LVP,
             A.VIEW_REGISTER,
             A.EDIT_REGISTER,
+            A.RECORD_ACTIVITY,
+            A.INSPECT_BUS,
         }
     ),
     Role.POLICE_OFFICER: frozenset(
-        _POLICE | _SUPERVISE | {A.MANAGE_CASES, A.VIEW_REGISTER, A.EDIT_REGISTER}
+        _POLICE
+        | _SUPERVISE
+        | {A.MANAGE_CASES, A.VIEW_REGISTER, A.EDIT_REGISTER, A.RECORD_ACTIVITY, A.INSPECT_BUS}
     ),
     # The post is a title, not a grant: the officer acts through their own commander/officer
     # membership at the station, so an LVP membership left behind when they leave the
@@ -252,6 +290,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.MANAGE_CAMPAIGNS,
             A.ASSESS,
             A.MANAGE_SECURITY_RULES,
+            A.MANAGE_ACTIVITY_RULES,
         }
     ),
     Role.GOVERNANCE_COORDINATOR: frozenset(
@@ -268,6 +307,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.HOLD_ACCOUNTABLE,
             A.MANAGE_MEETINGS,
             A.MANAGE_SECURITY_RULES,
+            A.MANAGE_ACTIVITY_RULES,
         }
     ),
     Role.HEALTH_OFFICER: frozenset({A.VIEW}),
