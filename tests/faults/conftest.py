@@ -138,7 +138,8 @@ def stack(request, tmp_path):
         env["DATABASE_URL"] = database_url
     stack = Stack(env=env, var_dir=var_dir, database_url=database_url)
     try:
-        stack.python("manage.py", "migrate", "--noinput", timeout=180)
+        # A loaded two-core machine has needed more than three minutes for all the migrations.
+        stack.python("manage.py", "migrate", "--noinput", timeout=600)
         stack.seed = json.loads(
             stack.python("-m", "tests.faults.world", "seed", "--devices", str(THREADS))
         )
