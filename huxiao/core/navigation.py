@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from huxiao.core.roles import SCHOOL_KINDS, Action, OrgKind
+from huxiao.core.roles import POLICE_KINDS, SCHOOL_KINDS, Action, OrgKind
 from huxiao.core.scoping import memberships_of, visible_school_ids
 
 
@@ -119,6 +119,8 @@ def navigation_for(user, membership) -> list[dict]:
         )
     items.extend(_supervision_items(user))
     items.extend(_security_items(user))
+    items.extend(_activity_items(user))
+    items.extend(_transport_items(user))
     if visible_school_ids(user, Action.VIEW):
         items.append({"label": _("Schools"), "url": reverse("orgs:school_list"), "key": "schools"})
         items.append(
@@ -197,6 +199,89 @@ def _security_items(user) -> list[dict]:
     ):
         items.append(
             {"label": _("Compliance rules"), "url": reverse("security:rules"), "key": "rules"}
+        )
+    return items
+
+
+def _activity_items(user) -> list[dict]:
+    """Safety education, drills and their compliance (ADR 0030): a school's members keep
+    its activities and calendar; police record their legal lectures; everyone in scope
+    sees compliance; the county's keepers edit the rules (and, from there, the terms)."""
+    from huxiao.drills.compliance_services import keeper_regions
+
+    items = []
+    school_member = _only_school_member(user)
+    if school_member and visible_school_ids(user, Action.VIEW):
+        items.append(
+            {
+                "label": _("Safety education and drills"),
+                "url": reverse("drills:activity_list"),
+                "key": "drills_activities",
+            }
+        )
+        items.append(
+            {
+                "label": _("Activity calendar"),
+                "url": reverse("drills:calendar"),
+                "key": "drills_calendar",
+            }
+        )
+    elif any(m.organization.kind in POLICE_KINDS for m in memberships_of(user)) and (
+        visible_school_ids(user, Action.RECORD_ACTIVITY)
+    ):
+        items.append(
+            {
+                "label": _("Legal lectures"),
+                "url": reverse("drills:activity_list") + "?kind=legal_lecture",
+                "key": "drills_activities",
+            }
+        )
+    if visible_school_ids(user, Action.VIEW):
+        items.append(
+            {
+                "label": _("Activity compliance"),
+                "url": reverse("drills:compliance_home"),
+                "key": "drills_compliance",
+            }
+        )
+    if keeper_regions(user):
+        items.append(
+            {"label": _("Activity rules"), "url": reverse("drills:rules"), "key": "drills_rules"}
+        )
+    return items
+
+
+def _transport_items(user) -> list[dict]:
+    """School buses (ADR 0031): the fleet for everyone in scope, trips for those who ride
+    along as safety officers, checks and trip flags for the police and the school's
+    keepers (and the offices, who follow flags of their schools)."""
+    if not visible_school_ids(user, Action.VIEW):
+        return []
+    items = [
+        {"label": _("School buses"), "url": reverse("transport:overview"), "key": "transport_fleet"}
+    ]
+    if visible_school_ids(user, Action.RUN_TRIP):
+        items.append(
+            {"label": _("Bus trips"), "url": reverse("transport:trip_home"), "key": "trips"}
+        )
+    keeps = visible_school_ids(user, Action.MANAGE_TRANSPORT) or visible_school_ids(
+        user, Action.INSPECT_BUS
+    )
+    if keeps:
+        items.append(
+            {
+                "label": _("School-bus checks"),
+                "url": reverse("transport:inspection_list"),
+                "key": "bus_checks",
+            }
+        )
+    if keeps or not _only_school_member(user):
+        items.append(
+            {
+                "label": _("Trip flags"),
+                "url": reverse("transport:trip_flags"),
+                "key": "trip_flags",
+            }
         )
     return items
 

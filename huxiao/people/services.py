@@ -210,7 +210,22 @@ def child_delete(*, actor, child: Child) -> None:
     audit_delete(actor=actor, obj=child)
     for guardian in child.guardians.all():
         audit_delete(actor=actor, obj=guardian, school=child.school_id)
-    child.delete()
+    try:
+        with transaction.atomic():
+            child.delete()
+    except ProtectedError as exc:
+        # Pick-up releases and bus boardings are the record of who had the child when:
+        # they outlive the roster entry, so the child is marked as no longer enrolled.
+        raise ValidationError(
+            {
+                "child": [
+                    _(
+                        "This child has pick-up or school-bus records and cannot be removed; "
+                        "mark the child as no longer enrolled instead."
+                    )
+                ]
+            }
+        ) from exc
 
 
 def _reveal(actor, obj, school_id: int, purpose: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 # --- Self-check campaigns (§2 二–三) ---------------------------------------------------------
@@ -85,7 +86,7 @@ class MeetingKind(models.TextChoices):
 
 class MeetingStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
-    HELD = "held", _("Held")
+    HELD = "held", pgettext_lazy("meeting status", "Held")
 
 
 class ActionStatus(models.TextChoices):

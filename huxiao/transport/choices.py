@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class LicenceClass(models.TextChoices):
@@ -25,7 +26,7 @@ class Direction(models.TextChoices):
 class TripStatus(models.TextChoices):
     UNDERWAY = "underway", _("Under way")
     FINISHED = "finished", _("Finished")
-    REFUSED = "refused", _("Refused")
+    REFUSED = "refused", pgettext_lazy("trip status", "Refused")
 
 
 class InspectionKind(models.TextChoices):

@@ -323,3 +323,28 @@ def test_child_row_matches_child_out(world):
 
     child = Child.objects.select_related("school_class").get(pk=world.child.pk)
     assert child_row(child) == ChildOut.from_orm(child).model_dump()
+
+
+def test_child_with_bus_boardings_is_not_deleted_but_refused_clearly(world, api):
+    # A boarding (like a pick-up release) is the record of who had the child when.
+    from huxiao.transport.models import Boarding, Trip
+    from huxiao.transport.tests.trip_fixtures import at, make_line
+
+    line = make_line(world, riders=0)
+    trip = Trip.objects.create(
+        school=world.school,
+        route=line.route,
+        date=at(7).date(),
+        direction="to_school",
+        bus=line.bus,
+        driver=line.driver,
+        safety_officer=line.officer,
+        started_at=at(7),
+    )
+    Boarding.objects.create(trip=trip, child=world.child, boarded_at=at(7, 5))
+    response = api("delete", f"/api/v1/children/{world.child.pk}", world.users["principal"])
+    assert response.status_code == 400
+    assert "不再在读" in response.json()["errors"]["child"][0]
+    assert Child.objects.filter(pk=world.child.pk).exists()
+    assert Guardian.objects.filter(child=world.child).exists()
+    assert not AuditEvent.objects.filter(action="delete").exists()

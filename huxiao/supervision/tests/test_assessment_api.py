@@ -13,7 +13,7 @@ from huxiao.supervision.tests.assessment_fixtures import add_schools, scheme
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/supervision/assessment"
-ROWS = [("安全教育", "manual", "50", {}), ("演练", "drills_held", "50", {})]
+ROWS = [("安全教育", "manual", "50", {}), ("演练", "future_app_placeholder", "50", {})]
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +71,8 @@ def test_sources_listed(api, aworld):
     response = api("get", f"{BASE}/sources", aworld.users["edu"])
     keys = {s["key"]: s for s in response.json()}
     assert keys["overdue_hazards"]["params"]["per_hazard"]["default"] == 20
-    assert keys["drills_held"]["available"] is False
+    assert keys["future_app_placeholder"]["available"] is False
+    assert keys["drills_held"]["available"] is True
 
 
 def test_runs_and_results_shape(api, ranked, aworld):

@@ -73,13 +73,15 @@ def test_registry_lists_sources_and_placeholders():
     # Issue 7 registered the real duty and staffing sources over their placeholders.
     assert registry.get_source("duty_gaps").available
     assert registry.get_source("staffing_compliance").available
-    assert not registry.get_source("drills_held").available
+    # Issue 8 registered the real drills source: no placeholder of DESIGN.md's apps is left.
+    assert registry.get_source("drills_held").available
+    assert not registry.get_source("future_app_placeholder").available
     with pytest.raises(ValueError):
         registry.indicator("manual", label="x")(lambda *a: {})
 
 
 def test_placeholder_answers_no_data(aworld):
-    assert run("drills_held", aworld) == {}
+    assert run("future_app_placeholder", aworld) == {}
     assert registry.run_source("no_such_source", [aworld.school.pk], MARCH_START, END, {}) == {}
 
 

@@ -18,7 +18,7 @@ from huxiao.supervision.models import AssessmentRun, AssessmentScheme, ManualSco
 from huxiao.supervision.tests.assessment_fixtures import add_schools, scheme
 
 pytestmark = pytest.mark.django_db
-ROWS = [("安全教育", "manual", "50", {}), ("演练", "drills_held", "50", {})]
+ROWS = [("安全教育", "manual", "50", {}), ("演练", "future_app_placeholder", "50", {})]
 
 
 @pytest.fixture(autouse=True)

@@ -94,10 +94,10 @@ def test_hand_computed_ranking(aworld):
 
 def test_no_data_is_neither_zero_nor_full_marks(aworld):
     w = aworld
-    s = scheme(w, [("甲", "manual", "50", {}), ("演练", "drills_held", "50", {})])
+    s = scheme(w, [("甲", "manual", "50", {}), ("演练", "future_app_placeholder", "50", {})])
     manual(w, s, "甲", w.school, "70")
     got = results_by_name(compute(w, s))
-    # Drills are not built: no data. 70 % of the half with data is 70, not 35 and not 85.
+    # The placeholder (an app not built yet) has no data. 70 % of the half with data is 70, not 35 and not 85.
     assert got["本园"].score == D("70.00") and got["本园"].max_score == D("50.00")
     assert got["同镇学校"].score is None and got["同镇学校"].rank is None
 

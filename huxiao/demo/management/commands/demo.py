@@ -78,6 +78,23 @@ class Command(BaseCommand):
         ):
             loader(stdout=self.stdout if options["verbosity"] > 1 else None)
 
+        # Safety activities, drills and school buses (issue 8, ADRs 0030–0031): the county's
+        # term and rules before the activities; the fleet before its trips and checks.
+        from huxiao.drills.activity_demo import load_demo_activities
+        from huxiao.drills.compliance_demo import load_demo_compliance_rules
+        from huxiao.transport.fleet_demo import load_demo_fleet
+        from huxiao.transport.inspection_demo import load_demo_inspections
+        from huxiao.transport.trip_demo import load_demo_trips
+
+        for loader in (
+            load_demo_compliance_rules,
+            load_demo_activities,
+            load_demo_fleet,
+            load_demo_trips,
+            load_demo_inspections,
+        ):
+            loader(stdout=self.stdout if options["verbosity"] > 1 else None)
+
         # Listed supervision, surroundings tasks and the supervision app (ADR 0027).
         from huxiao.hazards.listing_demo import load_demo_listings
         from huxiao.supervision.assessment_demo import load_demo_assessment
