@@ -14,6 +14,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.warm import warm_and_freeze  # noqa: E402
 from huxiao.core.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -24,3 +25,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+warm_and_freeze()

@@ -11,3 +11,7 @@ django.setup(set_prefix=False)  # what get_wsgi_application() does before its ha
 from huxiao.access.gate_lane import GateWSGIHandler  # noqa: E402
 
 application = GateWSGIHandler()
+
+from config.warm import warm_and_freeze  # noqa: E402
+
+warm_and_freeze()
