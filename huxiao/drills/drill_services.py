@@ -45,10 +45,13 @@ from huxiao.drills.activity_services import (
     message,
 )
 from huxiao.drills.choices import ActivityKind, ActivityStatus, DrillKind
-from huxiao.drills.models import DrillProblem, DrillRecord
+from huxiao.drills.models import Activity, DrillProblem, DrillRecord
 from huxiao.people import validation as v
 
 MAX_EVACUATION = dt.timedelta(hours=2)
+# A second "start" from the same person within this time is the same drill: a double tap
+# or a resent form on a slow phone network must not page the police with a second alarm.
+RESTART_WINDOW = dt.timedelta(minutes=2)
 MAX_PROBLEMS = 30
 PROBLEM_MAX = 500
 NOTE_MAX = 500
@@ -190,11 +193,17 @@ def drill_start(
     now=None,
 ):
     """A drill of the whole school taking place now; with the alarm, its signal is given
-    at once by raising a drill alarm (all in one transaction)."""
+    at once by raising a drill alarm (all in one transaction). The same person starting
+    the same scenario again within RESTART_WINDOW gets that drill back (a double tap)."""
     now = now or timezone.now()
     with transaction.atomic():
         school = sel.school_get(actor=actor, school_id=school_id)
         require_school_recorder(actor, school.pk)
+        started = _just_started(actor, school, drill_kind, now)
+        if started is not None:
+            if with_alarm and _signal_pending(started, now):
+                drill_signal(actor=actor, activity_id=started.pk, with_alarm=True, now=now)
+            return started
         activity = activity_create(
             actor=actor,
             school_id=school.pk,
@@ -210,6 +219,33 @@ def drill_start(
         if with_alarm:
             drill_signal(actor=actor, activity_id=activity.pk, with_alarm=True, now=now)
     return activity
+
+
+def _just_started(actor, school, drill_kind, now) -> Activity | None:
+    """The drill this person started at the school moments ago (the school's row is locked
+    so that two taps racing on PostgreSQL are taken one after the other)."""
+    from huxiao.orgs.models import Organization
+
+    Organization.objects.select_for_update().filter(pk=school.pk).first()
+    return (
+        Activity.objects.filter(
+            school=school,
+            kind=ActivityKind.DRILL,
+            drill_kind=str(drill_kind or "").strip(),
+            status=ActivityStatus.HELD,
+            whole_school=True,
+            created_by=acting_user(actor),
+            starts_at__gte=now - RESTART_WINDOW,
+            starts_at__lte=now,
+        )
+        .order_by("-starts_at", "-pk")
+        .first()
+    )
+
+
+def _signal_pending(activity, now) -> bool:
+    record = DrillRecord.objects.filter(activity=activity).first()
+    return (record is None or record.signal_at is None) and activity.date == sel.local_today(now)
 
 
 def drill_link_alarm(*, actor, activity_id, alarm_id) -> DrillRecord:
