@@ -46,6 +46,7 @@ from huxiao.transport import checks
 from huxiao.transport import fleet_selectors as sel
 from huxiao.transport.choices import LicenceClass
 from huxiao.transport.models import Bus, Driver, DriverViolation
+from huxiao.transport.notify import platform_text, told_about
 
 LATEST_DATE = dt.date(2100, 12, 31)
 MAX_SEATS = 80
@@ -427,7 +428,6 @@ def fleet_remind(*, now: dt.datetime | None = None) -> dict:
     {"schools": [ids told], "items": n}; a fixed number of queries."""
     from huxiao.notify.models import Notification
     from huxiao.notify.services import notify_send_many
-    from huxiao.security.personnel_services import _message, _recipients
 
     today = sel.today_local(now)
     stamp = today.isoformat()
@@ -439,7 +439,7 @@ def fleet_remind(*, now: dt.datetime | None = None) -> dict:
             names[obj.school_id] = obj.school.name
             for document in documents(obj, today):
                 if document.state in ("expired", "expiring"):
-                    lines[obj.school_id].append(_message(*_document_line(str(obj), document)))
+                    lines[obj.school_id].append(platform_text(*_document_line(str(obj), document)))
     keys = {school_id: f"{REMINDER_EVENT}:{school_id}:{stamp}" for school_id in lines}
     already = set(
         Notification.objects.filter(dedupe_key__in=keys.values()).values_list(
@@ -447,19 +447,19 @@ def fleet_remind(*, now: dt.datetime | None = None) -> dict:
         )
     )
     fresh = sorted(school_id for school_id, key in keys.items() if key not in already)
-    recipients = _recipients(fresh)
+    recipients = told_about(fresh, police_roles=())
     with transaction.atomic():
         notify_send_many(
             {
                 "organizations": [school_id],
                 "event_type": REMINDER_EVENT,
-                "title": _message(
+                "title": platform_text(
                     _("%(school)s: %(count)s school-bus document(s) expired or expiring"),
                     {"school": names[school_id], "count": len(lines[school_id])},
                 ),
                 "body": "\n".join(lines[school_id]),
                 "payload": {"school_id": school_id, "date": stamp},
-                "recipients": recipients.get(school_id, []),
+                "recipients": recipients[school_id],
                 "dedupe_key": keys[school_id],
             }
             for school_id in fresh

@@ -57,18 +57,18 @@ from huxiao.access.plates import clean_plate
 from huxiao.audit.services import audit_create, audit_update, snapshot
 from huxiao.core.names import acting_user, person_name
 from huxiao.core.permissions import require
-from huxiao.core.roles import POLICE_KINDS, Action, Role
+from huxiao.core.roles import POLICE_KINDS, Action
 from huxiao.core.scoping import memberships_of
 from huxiao.duty.duty_selectors import _id
 from huxiao.hazards.hazard_services import clean_deadline
 from huxiao.notify.services import notify_send
-from huxiao.orgs.models import Membership
 from huxiao.people import validation as v
 from huxiao.security.dates import EARLIEST_DATE
 from huxiao.transport import checks
 from huxiao.transport import inspection_selectors as sel
 from huxiao.transport.choices import FindingKind, FindingStatus, InspectionKind
 from huxiao.transport.models import BusFinding, BusInspection, Driver
+from huxiao.transport.notify import COMMANDERS, platform_text, told_about_one
 
 MAX_RIDERS = 200
 RIDERS_PER_SEAT = 3  # more than three children a seat is a typing mistake, not a count
@@ -92,7 +92,6 @@ FOLLOW_UP_EVENT = "transport.bus_finding_follow_up"
 REVIEW_EVENT = "transport.bus_finding_review"
 # Findings on a trip under way that the station's commander hears about at once.
 URGENT_KINDS = frozenset({FindingKind.OVERLOAD, FindingKind.NO_SAFETY_OFFICER})
-SCHOOL_ROLES_TOLD = (Role.PRINCIPAL, Role.SECURITY_OFFICER)
 
 
 class FindingRefused(ValidationError):
@@ -250,18 +249,19 @@ class InspectionDraft:
     document_problems: list[str] = field(default_factory=list)
 
 
-def _message(template, params: dict | None = None) -> str:
-    """A finding's text or a notification in the platform's language, whoever wrote it."""
-    with translation.override(settings.LANGUAGE_CODE):
-        return str(template) % (params or {}) if params else str(template)
-
-
 def document_problems(bus, driver, on: dt.date) -> list[str]:
-    """What is not valid about the bus and its driver on the day (checks.py)."""
+    """What is not valid about the bus and its driver on the day (checks.py), in the
+    active language."""
     problems = [message for _field, message in checks.bus_problems(bus, on)]
     if driver is not None:
         problems += [message for _field, message in checks.driver_problems(driver, on, bus=bus)]
     return [str(p) for p in problems]
+
+
+def _stored_document_problems(bus, driver, on: dt.date) -> list[str]:
+    """The same, in the platform's language: they go into a finding's stored text."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return document_problems(bus, driver, on)
 
 
 def derive_findings(
@@ -444,7 +444,7 @@ def inspection_check(
             speed_kmh=speed,
             speed_limit_kmh=limit,
             driving_minutes=minutes,
-            invalid_documents=problems,
+            invalid_documents=_stored_document_problems(bus, driver, day),
             other=other,
             **flags,
         ),
@@ -493,34 +493,13 @@ def inspection_record(*, actor, now: dt.datetime | None = None, **fields) -> Bus
 
 
 def school_leads(school_id: int) -> list[int]:
-    """The school's principals and security officers (active), who hear about findings."""
-    return list(
-        Membership.objects.filter(
-            organization_id=school_id,
-            role__in=SCHOOL_ROLES_TOLD,
-            is_active=True,
-            user__is_active=True,
-        )
-        .order_by("role", "user_id")
-        .values_list("user_id", flat=True)
-        .distinct()
-    )
+    """The school's principals and security officers, who hear about findings."""
+    return told_about_one(school_id, police_roles=())
 
 
 def station_commanders(school) -> list[int]:
-    if school.police_station_id is None:
-        return []
-    return list(
-        Membership.objects.filter(
-            organization_id=school.police_station_id,
-            role=Role.POLICE_COMMANDER,
-            is_active=True,
-            user__is_active=True,
-        )
-        .order_by("user_id")
-        .values_list("user_id", flat=True)
-        .distinct()
-    )
+    """The commanders of the school's police station (not its campus post)."""
+    return told_about_one(school, school_roles=(), police_roles=COMMANDERS, posts=False)
 
 
 def _findings_text(findings) -> str:
@@ -541,7 +520,9 @@ def _tell_about_findings(actor, inspection: BusInspection, draft: InspectionDraf
     notify_send(
         organizations=[school.pk],
         event_type=FINDING_EVENT,
-        title=_message(_("School bus %(plate)s of %(school)s: problems found at a check"), params),
+        title=platform_text(
+            _("School bus %(plate)s of %(school)s: problems found at a check"), params
+        ),
         body=body,
         payload=payload,
         recipients=school_leads(school.pk),
@@ -556,7 +537,7 @@ def _tell_about_findings(actor, inspection: BusInspection, draft: InspectionDraf
             notify_send(
                 organizations=[school.police_station_id],
                 event_type=FINDING_EVENT,
-                title=_message(
+                title=platform_text(
                     _("School bus %(plate)s of %(school)s on a trip: children at risk"), params
                 ),
                 body=urgent_body,
@@ -637,14 +618,14 @@ def _tell(
     values = {
         "plate": inspection.bus.plate,
         "school": inspection.school.name,
-        "finding": _message(FindingKind(finding.kind).label),
+        "finding": platform_text(FindingKind(finding.kind).label),
         **(params or {}),
     }
     notify_send(
         organizations=[],
         event_type=event,
-        title=_message(title, values),
-        body=_message(body, values),
+        title=platform_text(title, values),
+        body=platform_text(body, values),
         payload={
             "finding_id": finding.pk,
             "inspection_id": inspection.pk,

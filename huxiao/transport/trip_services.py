@@ -43,16 +43,17 @@ from huxiao.audit.models import AuditAction
 from huxiao.audit.services import audit_create, audit_record, audit_update, snapshot
 from huxiao.core.names import acting_user
 from huxiao.core.permissions import require
-from huxiao.core.roles import Action, Role
+from huxiao.core.roles import Action
 from huxiao.duty.duty_selectors import _id, require_any
 from huxiao.notify.services import notify_send
-from huxiao.orgs.models import Membership, Organization
+from huxiao.orgs.models import Organization
 from huxiao.people import validation as v
 from huxiao.people.models import Child, Staff
 from huxiao.transport import checks
 from huxiao.transport import trip_selectors as sel
 from huxiao.transport.choices import Direction, TripFlagKind, TripStatus
 from huxiao.transport.models import Boarding, Bus, Driver, Route, RouteRider, Trip, TripFlag
+from huxiao.transport.notify import platform_text, told_about_one
 
 TRIP_FLAG_EVENT = "transport.trip_flag"
 OVERDUE_AFTER = dt.timedelta(hours=2)
@@ -60,8 +61,6 @@ TEXT_MAX = 300
 # Riders a page or client may type at departure: above any real bus, below absurd.
 RIDERS_MAX = 200
 CHILDREN_MAX = 200
-FLAG_SCHOOL_ROLES = (Role.PRINCIPAL, Role.SECURITY_OFFICER)
-FLAG_POLICE_ROLES = (Role.POLICE_COMMANDER, Role.POLICE_OFFICER)
 
 
 class _Usual:
@@ -105,9 +104,7 @@ class OffRoute(ValidationError):
 def _stored(message, **params) -> str:
     """A sentence stored on a record (a refusal's reason, a flag's detail): in the
     platform's language whoever acted, like the notifications that carry it."""
-    with translation.override(settings.LANGUAGE_CODE):
-        params = {key: str(value) for key, value in params.items()}
-        return (str(message) % params if params else str(message))[:TEXT_MAX]
+    return platform_text(message, params)[:TEXT_MAX]
 
 
 def _hm(moment: dt.datetime) -> str:
@@ -125,26 +122,12 @@ def _pk_or_none(value) -> int | None:
 
 
 def flag_recipients(school: Organization, child: Child | None = None) -> list[int]:
-    """User ids told about a trip flag: the school's principals and security officers, the
-    commanders and officers of its police station and campus police post, and for a child
-    the head teacher of their class when they have a login; in a stable order."""
-    ids = list(
-        Membership.objects.filter(
-            organization_id=school.pk, role__in=FLAG_SCHOOL_ROLES, is_active=True
-        )
-        .order_by("role", "user_id")
-        .values_list("user_id", flat=True)
-    )
-    police = [pk for pk in (school.police_station_id, school.police_post_id) if pk]
-    ids += list(
-        Membership.objects.filter(
-            organization_id__in=police, role__in=FLAG_POLICE_ROLES, is_active=True
-        )
-        .order_by("organization_id", "role", "user_id")
-        .values_list("user_id", flat=True)
-    )
+    """User ids told about a trip flag: who hears about the school's buses (the school's
+    principals and security officers, the police of its station and campus post), and for a
+    child the head teacher of their class when they have a login; in a stable order."""
+    ids = told_about_one(school)
     teacher = _head_teacher(child)
-    if teacher is not None and teacher.user_id:
+    if teacher is not None and teacher.user_id and teacher.user.is_active:
         ids.append(teacher.user_id)
     return list(dict.fromkeys(ids))
 

@@ -77,6 +77,13 @@ def test_officer_spot_checks_an_overloaded_bus_and_the_principal_sees_it(
         phone.goto(f"{base}{reverse('transport:inspection_list')}")
         phone.get_by_test_id("inspection-list-title").wait_for()
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        # Links a thumb can hit: the check in the list and the open finding's.
+        saved = BusInspection.objects.get()
+        for link in (
+            phone.get_by_test_id(f"check-{saved.pk}").get_by_role("link"),
+            phone.get_by_test_id(f"open-finding-{saved.findings.get().pk}").get_by_role("link"),
+        ):
+            assert link.bounding_box()["height"] >= 44
         screenshot(phone, "bus-check-list-phone")
 
         inspection = BusInspection.objects.get()

@@ -297,7 +297,7 @@ def test_other_schools_references_are_400(api, fleet):
         json={"stop_id": other_route.stops.first().pk, "child_ids": [fleet.child.pk]},
     )
     assert r.status_code == 400
-    assert "1号线" in r.json()["errors"]["children"][0]
+    assert "王小明 已在乘坐 1号线" in r.json()["errors"]["children"][0]
     assert RouteRider.objects.filter(route=other_route).count() == 0
 
 

@@ -450,3 +450,21 @@ def test_a_hazard_needs_report_hazard(buses, finding):
     with pytest.raises(PermissionDenied):
         step("finding_make_hazard", buses, "nurse", finding)
     assert not Hazard.objects.exists()
+
+
+def test_expired_documents_are_stored_in_chinese_whoever_checks(buses):
+    """Review fix: an officer using the English pages stored an English finding text."""
+    from django.utils import translation
+
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    buses.bus.insurance_expires_on = yesterday
+    buses.bus.save()
+    with translation.override("en"):
+        draft = check(buses)
+        inspection = record(buses)
+    # The form shows the problems in the officer's language ...
+    assert draft.document_problems == [f"Insurance expired on {yesterday.isoformat()}."]
+    # ... the finding keeps them in the platform's.
+    finding = inspection.findings.get()
+    assert finding.kind == K.EXPIRED_DOCUMENTS
+    assert finding.detail == f"保险已于 {yesterday.isoformat()} 过期。"

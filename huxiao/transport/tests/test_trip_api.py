@@ -83,7 +83,7 @@ def test_start_with_an_expired_driver_is_400_naming_it(api, world, line):
     line.driver.save()
     response = start(api, world, line)
     assert response.status_code == 400
-    assert "2020-05-06" in response.json()["errors"]["driver"][0]
+    assert "驾驶证已于 2020-05-06 过期" in response.json()["errors"]["driver"][0]
     assert not Trip.objects.exists() and not TripFlag.objects.exists()
 
 
