@@ -159,7 +159,11 @@ def route_update(*, actor, route: Route, today: dt.date | None = None, **changes
     """Change the fields given. `is_active=False` retires the route (its riders stop
     riding it); a retired route changes only by being put back in service."""
     require(actor, Action.MANAGE_TRANSPORT, route.school_id)
-    route = Route.objects.select_for_update().select_related("bus", "driver").get(pk=route.pk)
+    route = (
+        Route.objects.select_for_update(of=("self",))
+        .select_related("bus", "driver")
+        .get(pk=route.pk)
+    )
     if not route.is_active and changes.get("is_active") is not True and changes:
         raise FleetRefused(_("The route is out of service: put it back in service first."))
     today = today or fsel.today_local()
@@ -511,7 +515,9 @@ def rider_move(*, actor, rider: RouteRider, stop, route=None) -> RouteRider:
     """Move a rider to another stop of the same route, or to a stop of another route in
     service of the school (`route`)."""
     require(actor, Action.MANAGE_TRANSPORT, rider.route.school_id)
-    rider = RouteRider.objects.select_for_update().select_related("route").get(pk=rider.pk)
+    rider = (
+        RouteRider.objects.select_for_update(of=("self",)).select_related("route").get(pk=rider.pk)
+    )
     if not rider.is_active:
         raise FleetRefused(_("The child no longer rides this route."))
     errors = v.FieldErrors()
