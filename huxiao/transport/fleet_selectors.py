@@ -133,6 +133,15 @@ def driver_list(*, actor, school_id: int, active: bool | None = True):
     ).order_by("-is_active", "name", "pk")
 
 
+def in_service(school_id: int):
+    """The school's buses and drivers in service, for the route and trip forms (the caller
+    has already checked the school is in scope)."""
+    return (
+        Bus.objects.filter(school_id=school_id, is_active=True).order_by("plate"),
+        Driver.objects.filter(school_id=school_id, is_active=True).order_by("name"),
+    )
+
+
 def violation_list(driver: Driver):
     return DriverViolation.objects.filter(driver=driver).order_by("-occurred_on", "-id")
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from huxiao.transport import fleet_selectors
 from huxiao.transport import fleet_selectors as fsel
 from huxiao.transport import route_selectors as sel
 from huxiao.transport import route_services as services
@@ -36,14 +37,12 @@ from huxiao.transport.fleet_views import (
     service_view,
     submit,
 )
-from huxiao.transport.models import Bus, Driver
 
 
 def _route_form(request, school_id: int, route=None) -> RouteForm:
     """The form with the school's buses and drivers in service and its active staff
     (plus the route's current ones, so that an edit shows what is set)."""
-    buses = list(Bus.objects.filter(school_id=school_id, is_active=True).order_by("plate"))
-    drivers = list(Driver.objects.filter(school_id=school_id, is_active=True).order_by("name"))
+    buses, drivers = (list(rows) for rows in fleet_selectors.in_service(school_id))
     staff = list(sel.staff_choices(school_id))
     initial = None
     if route is not None:

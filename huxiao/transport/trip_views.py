@@ -36,10 +36,11 @@ from huxiao.core.scoping import can, visible_school_ids
 from huxiao.duty.duty_selectors import parse_date, require_any, school_get, schools_in_scope
 from huxiao.duty.duty_views import service_errors
 from huxiao.people.models import Staff
+from huxiao.transport import fleet_selectors
 from huxiao.transport import trip_selectors as sel
 from huxiao.transport import trip_services as services
 from huxiao.transport.choices import Direction, TripStatus
-from huxiao.transport.models import Bus, Driver, RouteRider, Trip
+from huxiao.transport.models import RouteRider, Trip
 from huxiao.transport.trip_forms import ContactsForm, ResolveFlagForm, ScanForm, StartForm
 
 NAV = "trips"
@@ -117,12 +118,13 @@ def _start_buttons(school_id: int, today: dt.date) -> list[dict]:
 
 def _start_form(route, data=None, direction=None):
     school_id = route.school_id
+    buses, drivers = fleet_selectors.in_service(school_id)
     return StartForm(
         data,
         route=route,
         initial={"direction": direction} if direction in Direction.values else {},
-        buses=Bus.objects.filter(school_id=school_id, is_active=True).order_by("plate"),
-        drivers=Driver.objects.filter(school_id=school_id, is_active=True).order_by("name"),
+        buses=buses,
+        drivers=drivers,
         staff=Staff.objects.filter(school_id=school_id, is_active=True).order_by("name"),
         riders=RouteRider.objects.filter(route_id=route.pk, is_active=True)
         .select_related("child", "stop")
