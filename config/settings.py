@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "huxiao.duty",
     "huxiao.drills",
     "huxiao.transport",
+    "huxiao.health",
     "huxiao.notify",
     "huxiao.demo",
 ]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("duty/", include("huxiao.duty.urls")),
     path("drills/", include("huxiao.drills.urls")),
     path("transport/", include("huxiao.transport.urls")),
+    path("health/", include("huxiao.health.urls")),
     path("intel/", include("huxiao.intel.urls")),
     path("notify/", include("huxiao.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

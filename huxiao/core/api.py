@@ -157,6 +157,7 @@ def register_routers() -> NinjaAPI:
     from huxiao.drills.api import router as drills_router
     from huxiao.duty.api import router as duty_router
     from huxiao.hazards.api import router as hazards_router
+    from huxiao.health.api import router as health_router
     from huxiao.incidents.api import router as incidents_router
     from huxiao.intel.api import router as intel_router
     from huxiao.orgs.api import router as orgs_router
@@ -181,5 +182,6 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", duty_router)
     api.add_router("/", drills_router)
     api.add_router("/", transport_router)
+    api.add_router("/", health_router)
     _registered = True
     return api

@@ -143,6 +143,21 @@ class Action(models.TextChoices):
     MANAGE_TRANSPORT = "manage_transport", _("Keep school buses, drivers, routes and riders")
     RUN_TRIP = "run_trip", _("Run bus trips and boarding lists")
     INSPECT_BUS = "inspect_bus", _("Inspect school buses")
+    # Health four-party linkage (issue 9, ADR 0032); police roles hold none of these.
+    # RECORD_HEALTH takes checks and attendance, chases absences, reports a suspected case
+    # and records routine disinfection; VIEW_HEALTH reads health records (children's checks,
+    # absences, cases, contacts, alerts: each read of a child's record logged);
+    # MANAGE_HEALTH runs the suspected-case procedure, the directory, disinfection,
+    # statements and aftercare; MANAGE_HEALTH_RULES keeps the county's cluster-alert
+    # thresholds (county-level organizations only, checked by the service);
+    # SUSPEND_CLASSES records the suspension decision and the resumption; VIEW_SUSPENSION
+    # sees which classes are suspended (everyone of the school and the offices, not police).
+    RECORD_HEALTH = "record_health", _("Take health checks and attendance")
+    VIEW_HEALTH = "view_health", _("See health records")
+    MANAGE_HEALTH = "manage_health", _("Run suspected-case procedures and health records")
+    MANAGE_HEALTH_RULES = "manage_health_rules", _("Keep the county's cluster-alert thresholds")
+    SUSPEND_CLASSES = "suspend_classes", _("Decide class suspensions")
+    VIEW_SUSPENSION = "view_suspension", _("See class suspensions")
     # The high-risk persons register: police of the jurisdiction only (ADR to come).
     VIEW_REGISTER = "view_register", _("See the high-risk persons register")
     EDIT_REGISTER = "edit_register", _("Edit the high-risk persons register")
@@ -150,7 +165,19 @@ class Action(models.TextChoices):
 
 A = Action
 # §1 二(五)四: the people on the spot raise alarms; the health staff member sees them.
-_SCHOOL_STAFF = {A.VIEW, A.RAISE_ALARM, A.VIEW_ALARM, A.REPORT_WARNING, A.REPORT_HAZARD}
+_SCHOOL_STAFF = {
+    A.VIEW,
+    A.RAISE_ALARM,
+    A.VIEW_ALARM,
+    A.REPORT_WARNING,
+    A.REPORT_HAZARD,
+    A.VIEW_SUSPENSION,
+}
+# §3 3–4: those who take checks and attendance and report a suspected case; the health
+# staff, the principal (leading group leader) and the day's duty leader read the records.
+_HEALTH_RECORD = {A.RECORD_HEALTH}
+_HEALTH_READ = {A.RECORD_HEALTH, A.VIEW_HEALTH}
+_HEALTH_RUN = {A.RECORD_HEALTH, A.VIEW_HEALTH, A.MANAGE_HEALTH}
 # School leaders run the monthly self-check and answer for rectification.
 _SCHOOL_LEAD = {A.INSPECT, A.RECTIFY_HAZARD}
 # Those who inspect schools from outside and verify their rectifications.
@@ -193,9 +220,11 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.RECORD_ACTIVITY,
             A.MANAGE_TRANSPORT,
             A.RUN_TRIP,
+            A.SUSPEND_CLASSES,
         }
         | _GATE
         | _SCHOOL_LEAD
+        | _HEALTH_RUN
     ),
     Role.SECURITY_OFFICER: frozenset(
         _SCHOOL_STAFF
@@ -233,8 +262,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.RECORD_ACTIVITY,
             A.RUN_TRIP,
         }
+        | _HEALTH_RECORD
     ),
-    Role.HEALTH_STAFF: frozenset({A.VIEW, A.VIEW_ALARM}),
+    Role.HEALTH_STAFF: frozenset({A.VIEW, A.VIEW_ALARM, A.VIEW_SUSPENSION} | _HEALTH_RUN),
     Role.DUTY_LEADER: frozenset(
         _SCHOOL_STAFF
         | _GATE
@@ -247,6 +277,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.RECORD_ACTIVITY,
             A.RUN_TRIP,
         }
+        | _HEALTH_READ
     ),
     # Police see rosters of their jurisdiction's schools (to verify pick-up and identify
     # children in an emergency); the commander may read full ID numbers, each read logged.
@@ -291,6 +322,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.ASSESS,
             A.MANAGE_SECURITY_RULES,
             A.MANAGE_ACTIVITY_RULES,
+            A.VIEW_SUSPENSION,
         }
     ),
     Role.GOVERNANCE_COORDINATOR: frozenset(
@@ -308,10 +340,14 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.MANAGE_MEETINGS,
             A.MANAGE_SECURITY_RULES,
             A.MANAGE_ACTIVITY_RULES,
+            A.VIEW_SUSPENSION,
         }
     ),
-    Role.HEALTH_OFFICER: frozenset({A.VIEW}),
-    Role.GOVERNMENT_LIAISON: frozenset(_COMMAND | {A.VIEW}),
+    # The health centre (§3 4–8): alerts, cases, transfer, contact advice, the thresholds.
+    Role.HEALTH_OFFICER: frozenset(
+        {A.VIEW, A.VIEW_HEALTH, A.MANAGE_HEALTH, A.MANAGE_HEALTH_RULES, A.VIEW_SUSPENSION}
+    ),
+    Role.GOVERNMENT_LIAISON: frozenset(_COMMAND | {A.VIEW, A.VIEW_SUSPENSION}),
 }
 # Members of county-level organizations (no town) also read the audit trail of the county.
 COUNTY_EXTRA_ACTIONS = frozenset({A.VIEW_AUDIT})

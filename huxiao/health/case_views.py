@@ -1,0 +1,3 @@
+"""Pages of the case area (stub until built)."""
+
+urlpatterns: list = []

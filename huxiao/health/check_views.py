@@ -1,0 +1,3 @@
+"""Pages of the check area (stub until built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the directory area (stub until built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the surveillance area (stub until built)."""
+
+urlpatterns: list = []
