@@ -251,6 +251,9 @@ DEMO_USERS = (
              staff=("kg", StaffRole.GUARD, "")),
     DemoUser("teacher", "李", "静", _F, (("kg", Role.TEACHER, "小一班班主任"),),
              staff=("kg", StaffRole.TEACHER, "小一班")),
+    # The kindergarten's health staff member (保健医): checks, the epidemic reporter (issue 9).
+    DemoUser("nurse", "郭", "秀兰", _F, (("kg", Role.HEALTH_STAFF, "保健医"),),
+             staff=("kg", StaffRole.HEALTH_STAFF, "")),
     DemoUser("principal2", "王", "建华", _M, (("primary", Role.PRINCIPAL, "校长"),),
              staff=("primary", StaffRole.PRINCIPAL, "")),
     DemoUser("edu", "周", "文明", _M, (("edu", Role.EDUCATION_SUPERVISOR, "安全督导专干"),)),
