@@ -349,7 +349,7 @@ class ClassStaff(models.Model):
         verbose_name = _("staff of a class")
         verbose_name_plural = _("staff of classes")
         constraints = [
-            models.UniqueConstraint(fields=["school_class", "staff"], name="health_classstaff")
+            models.UniqueConstraint(fields=["school_class", "staff"], name="health_classstaff_unique")
         ]
 
     def __str__(self) -> str:
@@ -412,6 +412,9 @@ class ClusterRule(models.Model):
         verbose_name_plural = _("cluster-alert rules")
         ordering = ["region_id", "kind", "symptom_group", "id"]
         constraints = [
+            models.UniqueConstraint(
+                fields=["region", "kind", "symptom_group"], name="health_rule_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(min_children__gte=1, min_children__lte=500),
                 name="health_rule_min_children",
