@@ -121,6 +121,7 @@ def navigation_for(user, membership) -> list[dict]:
     items.extend(_security_items(user))
     items.extend(_activity_items(user))
     items.extend(_transport_items(user))
+    items.extend(_health_items(user))
     if visible_school_ids(user, Action.VIEW):
         items.append({"label": _("Schools"), "url": reverse("orgs:school_list"), "key": "schools"})
         items.append(
@@ -281,6 +282,42 @@ def _transport_items(user) -> list[dict]:
                 "label": _("Trip flags"),
                 "url": reverse("transport:trip_flags"),
                 "key": "trip_flags",
+            }
+        )
+    return items
+
+
+def _health_items(user) -> list[dict]:
+    """Health four-party linkage (ADR 0032): the health home for every holder of a health
+    action (never police); checks for those who take them; cases and cluster alerts for
+    those who read health records; suspensions for the offices that only follow them (the
+    school's own people see them on the health home)."""
+    from huxiao.health.home_selectors import HEALTH_ACTIONS
+
+    if not any(visible_school_ids(user, action) for action in HEALTH_ACTIONS):
+        return []
+    items = [{"label": _("Health"), "url": reverse("health:home"), "key": "health"}]
+    if visible_school_ids(user, Action.RECORD_HEALTH):
+        items.append(
+            {
+                "label": _("Health checks"),
+                "url": reverse("health:check_home"),
+                "key": "health_checks",
+            }
+        )
+    if visible_school_ids(user, Action.VIEW_HEALTH):
+        items.append(
+            {"label": _("Suspected cases"), "url": reverse("health:cases"), "key": "health_cases"}
+        )
+        items.append(
+            {"label": _("Cluster alerts"), "url": reverse("health:alerts"), "key": "health_alerts"}
+        )
+    elif not _only_school_member(user):
+        items.append(
+            {
+                "label": _("Class suspensions"),
+                "url": reverse("health:suspensions"),
+                "key": "health_suspensions",
             }
         )
     return items

@@ -13,7 +13,7 @@ class Party(models.TextChoices):
     HEALTH_CENTRE = "health_centre", _("Health centre")
     GOVERNMENT = "government", _("Township government")
     CENTRAL_SCHOOL = "central_school", _("Central school")
-    SCHOOL = "school", _("The school")
+    SCHOOL = "school", pgettext_lazy("party", "The school")
 
 
 class CheckSession(models.TextChoices):

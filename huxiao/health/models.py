@@ -349,7 +349,9 @@ class ClassStaff(models.Model):
         verbose_name = _("staff of a class")
         verbose_name_plural = _("staff of classes")
         constraints = [
-            models.UniqueConstraint(fields=["school_class", "staff"], name="health_classstaff_unique")
+            models.UniqueConstraint(
+                fields=["school_class", "staff"], name="health_classstaff_unique"
+            )
         ]
 
     def __str__(self) -> str:

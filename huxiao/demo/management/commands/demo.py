@@ -95,6 +95,24 @@ class Command(BaseCommand):
         ):
             loader(stdout=self.stdout if options["verbosity"] > 1 else None)
 
+        # Health four-party linkage (issue 9, ADR 0032): the directory, a month of checks and
+        # absences, the cluster alert they raise, one suspected case through every step and
+        # what the response to it recorded.
+        from huxiao.health.case_demo import load_demo_case
+        from huxiao.health.check_demo import load_demo_check
+        from huxiao.health.directory_demo import load_demo_directory
+        from huxiao.health.response_demo import load_demo_response
+        from huxiao.health.surveillance_demo import load_demo_surveillance
+
+        for loader in (
+            load_demo_directory,
+            load_demo_check,
+            load_demo_surveillance,
+            load_demo_case,
+            load_demo_response,
+        ):
+            loader(stdout=self.stdout if options["verbosity"] > 1 else None)
+
         # Listed supervision, surroundings tasks and the supervision app (ADR 0027).
         from huxiao.hazards.listing_demo import load_demo_listings
         from huxiao.supervision.assessment_demo import load_demo_assessment
