@@ -50,6 +50,7 @@ bench: $(STAMP)
 	scripts/install-bench-tools.sh
 	$(BIN)/python bench/http_floor.py
 	$(BIN)/python bench/roster.py
+	$(BIN)/python bench/tracing.py
 
 demo: $(STAMP)
 	HUXIAO_DEMO=1 $(BIN)/python manage.py demo

@@ -113,6 +113,7 @@ def test_demo_township(settings):
         ("intel.highriskperson", "import", None),
         ("demo.video", "import", None),
         ("access.pickupcode", "import", None),
+        ("health.demo", "import", None),
     ], rows
     # The month of inspections and hazards (huxiao.hazards.demo) is made through the real
     # services too, so every answer, photo and move has its row: counted on their own.
@@ -124,11 +125,20 @@ def test_demo_township(settings):
     # And the activities, drills, buses, trips and checks of issue 8 (services, except the
     # bulk of the term's weekly drills: one row each, no per-class rows).
     issue8_rows = [row for row in rows if row[0].startswith(("drills.", "transport."))]
+    # And the health records of issue 9 (the directory, the case through every step and the
+    # response through their services; the month of checks and absences in bulk: one row).
+    issue9_rows = [row for row in rows if row[0].startswith("health.")]
     others = (
-        len(rows) - len(hazard_rows) - len(supervision_rows) - len(issue7_rows) - len(issue8_rows)
+        len(rows)
+        - len(hazard_rows)
+        - len(supervision_rows)
+        - len(issue7_rows)
+        - len(issue8_rows)
+        - len(issue9_rows)
     )
     assert others < 80, rows
     assert 0 < len(issue8_rows) < 1600, len(issue8_rows)
+    assert 0 < len(issue9_rows) < 400, len(issue9_rows)
     assert len(hazard_rows) < 400, len(hazard_rows)
     assert 0 < len(supervision_rows) < 400, len(supervision_rows)
     assert 0 < len(issue7_rows) < 1600, len(issue7_rows)
@@ -196,9 +206,10 @@ def test_demo_township(settings):
     guard.set_password("changed-in-the-demo")
     guard.is_active = False
     guard.save()
-    # (A class of the primary school: the kindergarten's children have bus boardings and
-    # pick-up releases, which keep them from being deleted.)
-    small_two = SchoolClass.objects.filter(school__name="大杨树中心小学").order_by("pk").first()
+    # (A class of the second primary school: the kindergarten's children have bus boardings
+    # and pick-up releases, and the central primary's have health records, which keep them
+    # from being deleted.)
+    small_two = SchoolClass.objects.filter(school__name="大杨树第二小学").order_by("pk").first()
     refilled_before = sorted(small_two.children.values_list("name", "id_number_hash"))
     small_two.children.all().delete()
     repaired = load_demo_township()
