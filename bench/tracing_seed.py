@@ -958,7 +958,11 @@ def _checks_and_meals(school, plan, class_ids, child_ids, days, users) -> dict:
                     "checked": len(rows),
                     "unwell": sum(r["action"] != "none" or bool(r["symptoms"]) for r in rows),
                     "recorded_by_id": teacher if k == 0 else None,
-                    "recorded_at": aware(day, max((r["at"] for r in rows), default=CHECK_START_S)),
+                    # Saved a second after the last tick: every child carries a tick time of
+                    # its own (a result timed at the save is an untimed one: contacts.py).
+                    "recorded_at": aware(
+                        day, max((r["at"] for r in rows), default=CHECK_START_S) + 1
+                    ),
                     "updated_at": aware(day, 9 * 3600),
                 }
             )

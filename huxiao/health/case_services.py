@@ -47,7 +47,7 @@ from huxiao.audit.services import (
 )
 from huxiao.core.names import acting_user, person_name
 from huxiao.core.roles import Action, Role
-from huxiao.duty.duty_selectors import _id, is_member, require_any, user_id_of
+from huxiao.duty.duty_selectors import _id, date_in_range, is_member, require_any, user_id_of
 from huxiao.health import case_selectors as sel
 from huxiao.health.choices import CaseStatus, ResponseGroupKind, Step, Symptom, SymptomSource
 from huxiao.health.contacts import case_contacts
@@ -125,8 +125,15 @@ def _moment(value, field: str, *, default: dt.datetime) -> dt.datetime:
             raise ValidationError(
                 {field: [_("Enter a date and time as YYYY-MM-DD HH:MM.")]}
             ) from None
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value)
+    try:
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        in_range = date_in_range(timezone.localdate(value))
+    except (OverflowError, ValueError):
+        # Year 1 or 9999 with an offset: local time falls outside what a date can hold.
+        in_range = False
+    if not in_range:
+        raise ValidationError({field: [_("Enter a date and time as YYYY-MM-DD HH:MM.")]})
     return value
 
 
@@ -1036,16 +1043,21 @@ def case_window_set(*, actor, case_id, onset_date, contact_window_days, now=None
             errors.run("onset_date", _window_fits, onset, case.isolated_at, "onset_date")
         errors.raise_if_any()
         if (onset, window) != (case.onset_date, case.contact_window_days):
+            moved = onset != case.onset_date
             _set(actor, case, onset_date=onset, contact_window_days=window)
-            symptom_events_replace(
-                source=SymptomSource.CASE,
-                school_id=case.school_id,
-                class_id=case.school_class_id,
-                child_id=case.child_id,
-                date=onset,
-                symptoms=list(case.symptoms or []),
-                case=case,
-            )
+            if moved:
+                # The case's symptoms move to the new onset on the line list: like every
+                # writer of it, ask for the school's evaluation once committed.
+                symptom_events_replace(
+                    source=SymptomSource.CASE,
+                    school_id=case.school_id,
+                    class_id=case.school_class_id,
+                    child_id=case.child_id,
+                    date=onset,
+                    symptoms=list(case.symptoms or []),
+                    case=case,
+                )
+                cluster_check_on_commit(case.school_id)
     return case
 
 

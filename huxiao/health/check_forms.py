@@ -36,7 +36,8 @@ def posted_children(post) -> list[str]:
 
 
 def _child_id(raw: str):
-    return int(raw) if raw.isdigit() else raw
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int().
+    return int(raw) if raw.isascii() and raw.isdigit() else raw
 
 
 def check_results_from_post(post) -> list[dict]:

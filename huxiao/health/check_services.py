@@ -35,6 +35,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +74,7 @@ from huxiao.health.symptoms import (
 )
 from huxiao.notify.services import notify_send
 from huxiao.people.models import Child, SchoolClass, Staff
+from huxiao.people.validation import reject_control_characters
 
 CHECK_EVENT = "health.check_sent_away"
 UNKNOWN_ABSENCE_EVENT = "health.absence_unknown"
@@ -128,6 +130,11 @@ def _day(value, *, today: dt.date, field: str = "date", future_message=None) -> 
 
 def _text(value, *, field: str, limit: int, required: bool = False, label=None) -> str:
     text = "" if value is None else str(value).strip()
+    try:
+        # PostgreSQL refuses a NUL in text: a control character is a field error, not a 500.
+        reject_control_characters(text)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
     if len(text) > limit:
         raise ValidationError(
             {field: [_("At most %(limit)s characters, please.") % {"limit": limit}]}
@@ -150,13 +157,20 @@ def _moment(value, *, field: str, day: dt.date, now: dt.datetime) -> dt.datetime
             moment = None
     if not isinstance(moment, dt.datetime):
         raise ValidationError({field: [_("Enter a valid time.")]})
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    if timezone.localdate(moment) != day or moment > now + CLOCK_SLACK:
-        raise ValidationError(
-            {field: [_("The time of the check must be on the day of the check.")]}
-        )
-    return min(moment, now)
+    off_the_day = ValidationError(
+        {field: [_("The time of the check must be on the day of the check.")]}
+    )
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        local_day = timezone.localdate(moment)
+    except (OverflowError, ValueError):  # year 1 or 9999 in another time zone
+        raise off_the_day from None
+    if local_day != day or moment > now + CLOCK_SLACK:
+        raise off_the_day
+    # A time a little ahead of the server's is kept just before "now": exactly "now" on a
+    # first save is the mark of a child not ticked (`_default_checked_at`).
+    return moment if moment < now else now - dt.timedelta(microseconds=1)
 
 
 def _errors_of(exc: ValidationError) -> dict[str, list[str]]:
@@ -269,8 +283,11 @@ RESULT_FIELDS = (
 
 
 def _default_checked_at(day: dt.date, now: dt.datetime) -> dt.datetime:
-    """A child's time when none was ticked: the save time; for a day gone by, the end of
-    that day's school morning would be a guess, so the save's clock time on that day."""
+    """A child's time when none was ticked: the time of the check's first save; for a day
+    gone by, the end of that day's school morning would be a guess, so that save's clock
+    time on that day. Every untimed result of a check carries this one value (children
+    added by a later save too), so that contact tracing can tell it from a tick
+    (`contacts._ticked`) and never makes a queue of untimed children."""
     if day == _today(now):
         return now
     local = timezone.localtime(now)
@@ -385,7 +402,9 @@ def _check_write(
     )
     before = None if created else snapshot(check)
     existing = {r.child_id: r for r in ChildCheck.objects.filter(health_check=check)}
-    default_at = _default_checked_at(day, now)
+    # The first save's time, also for a child first listed by a later save (a new
+    # enrolment, an absence taken back): an untimed result is never "ticked" at the edit.
+    default_at = _default_checked_at(day, check.recorded_at)
     new_rows, changed, previous = [], [], {}
     for child_id in children:
         if child_id in absent:
@@ -460,25 +479,27 @@ def _check_write(
         key=lambda r: (r.checked_at, r.pk),
     )
     if sent_away:
-        _tell_sent_away(check, school_class, sent_away, children)
+        _tell_sent_away(check, school_class, sent_away)
     return check
 
 
-def _tell_sent_away(check, school_class, rows, children) -> None:
+def _tell_sent_away(check, school_class, rows) -> None:
     """The school's health staff and principal hear of children sent to the observation
-    room, home or a doctor: one message per save, not repeated for the same number."""
+    room, home or a doctor: one message per save, not repeated for the same number. Like
+    every health message it names no child (it also goes out through the school's
+    channels: robot groups, e-mail, webhooks); the names are on the check page it links."""
     school_id = school_class.school_id
     with translation.override(settings.LANGUAGE_CODE):
         lines = []
-        for r in rows:
-            child = children.get(r.child_id)
-            parts = [child.name if child else str(r.child_id)]
+        for n, r in enumerate(rows, start=1):
+            parts = [str(n)]
             if r.temperature is not None:
                 parts.append(f"{r.temperature} °C")
             if r.symptoms:
                 parts.append("、".join(str(Symptom(s).label) for s in r.symptoms))
             parts.append(str(CheckAction(r.action).label))
             lines.append(" · ".join(parts))
+        lines.append(str(_("Names are on the class's check page.")))
         title = _platform(
             _("%(class)s, %(check)s of %(date)s: %(n)s child(ren) sent away from class"),
             {
@@ -488,12 +509,14 @@ def _tell_sent_away(check, school_class, rows, children) -> None:
                 "n": len(rows),
             },
         )
+    url = reverse("health:check_entry", args=[school_class.pk, check.session])
     notify_send(
         organizations=[school_id],
         event_type=CHECK_EVENT,
         title=title,
         body="\n".join(lines),
         payload={
+            "url": f"{url}?date={check.date.isoformat()}",
             "check_id": check.pk,
             "school_id": school_id,
             "class_id": school_class.pk,
@@ -919,6 +942,9 @@ def dining_seats_record(
     if not isinstance(seats, dict) or len(seats) > RESULTS_MAX:
         raise ValidationError({"seats": [_("Send at most one seat per child.")]})
     with transaction.atomic():
+        # A double-tapped save waits for the first, then edits its seats (one per child and
+        # day: two inserts at once were a unique-constraint error).
+        SchoolClass.objects.select_for_update().filter(pk=school_class.pk).first()
         children = {c.pk: c for c in sel.active_children(school_class.pk)}
         absent = set(
             Absence.objects.filter(school_class_id=school_class.pk, date=day).values_list(
@@ -1042,6 +1068,8 @@ def dorm_assign(
     if child is None:
         raise ValidationError({"child": [_("Choose an enrolled child of this school.")]})
     with transaction.atomic():
+        # A double-tapped save waits for the first, then finds its room (not a second stay).
+        Child.objects.select_for_update().filter(pk=child.pk).first()
         current = list(
             DormAssignment.objects.select_for_update()
             .filter(child=child)
@@ -1110,6 +1138,8 @@ def class_staff_add(*, actor, school_class_id, staff_id, duty="") -> ClassStaff:
     if staff is None:
         raise ValidationError({"staff": [_("Choose an active staff member of this school.")]})
     with transaction.atomic():
+        # A double-tapped "add" waits for the first, then is told the person is listed.
+        SchoolClass.objects.select_for_update().filter(pk=school_class.pk).first()
         if ClassStaff.objects.filter(school_class=school_class, staff=staff).exists():
             raise ValidationError(
                 {"staff": [_("%(name)s is already listed for this class.") % {"name": staff.name}]}
@@ -1167,10 +1197,8 @@ def absences_unknown_remind(*, now: dt.datetime | None = None) -> list[int]:
     now = now or timezone.now()
     today = _today(now)
     by_class: dict[int, list[Absence]] = defaultdict(list)
-    for a in (
-        Absence.objects.filter(date=today, cause=AbsenceCause.UNKNOWN)
-        .select_related("child")
-        .order_by("school_class_id", "child__name", "id")
+    for a in Absence.objects.filter(date=today, cause=AbsenceCause.UNKNOWN).order_by(
+        "school_class_id", "child__name", "id"
     ):
         by_class[a.school_class_id].append(a)
     if not by_class:
@@ -1189,7 +1217,8 @@ def absences_unknown_remind(*, now: dt.datetime | None = None) -> list[int]:
     reporters = class_reporters(classes)
     told = []
     for c in classes:
-        names = "、".join(a.child.name for a in by_class[c.pk])
+        # No child named (the school's channels get it too): the attendance page lists them.
+        url = reverse("health:attendance", args=[c.pk])
         notify_send(
             organizations=[c.school_id],
             event_type=UNKNOWN_ABSENCE_EVENT,
@@ -1198,10 +1227,13 @@ def absences_unknown_remind(*, now: dt.datetime | None = None) -> list[int]:
                 {"class": c.name, "n": len(by_class[c.pk])},
             ),
             body=_platform(
-                _("Call the families of %(names)s today and record the cause."),
-                {"names": names},
+                _(
+                    "Open the class's attendance, call the families of the children whose "
+                    "cause is unknown today and record the cause."
+                )
             ),
             payload={
+                "url": f"{url}?date={today.isoformat()}",
                 "school_id": c.school_id,
                 "class_id": c.pk,
                 "date": today.isoformat(),

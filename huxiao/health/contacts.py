@@ -36,6 +36,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from huxiao.health.check_services import _default_checked_at
 from huxiao.health.choices import ContactReason
 from huxiao.health.models import (
     Absence,
@@ -106,6 +107,16 @@ def _days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
 
 
+def _ticked(day: dt.date, checked_at: dt.datetime, recorded_at: dt.datetime) -> bool:
+    """Whether a child's check time was ticked (the page's script, or a time sent to the
+    API) rather than the default the check's first save gave every child not ticked: the
+    save time, or for a day gone by the save's clock time on that day
+    (`check_services._default_checked_at`). A time equal to that default places nobody in
+    the queue. A tick time is never exactly that default (the check area keeps a tick
+    just before the save); a flag on `ChildCheck` would say it outright."""
+    return checked_at != _default_checked_at(day, recorded_at)
+
+
 class _Found:
     """Reasons found so far, by person."""
 
@@ -149,11 +160,11 @@ def case_contacts(
     )
     checked: dict[int, set[dt.date]] = defaultdict(set)
     my_checks: list[tuple[dt.date, str, dt.datetime]] = []
-    for child_id, day, checkpoint, checked_at in ChildCheck.objects.filter(
+    for child_id, day, checkpoint, checked_at, recorded_at in ChildCheck.objects.filter(
         health_check__school_class_id=class_id, date__range=(start, end)
-    ).values_list("child_id", "date", "checkpoint", "checked_at"):
+    ).values_list("child_id", "date", "checkpoint", "checked_at", "health_check__recorded_at"):
         checked[child_id].add(day)
-        if child_id == me:
+        if child_id == me and _ticked(day, checked_at, recorded_at):
             my_checks.append((day, checkpoint, checked_at))
 
     # Bus trips shared with the case child.
@@ -208,7 +219,9 @@ def case_contacts(
 
     # The check queue: children checked at the same checkpoint within the minutes. The
     # school is repeated in each branch so that every branch can use the queue index
-    # (school, date, checkpoint, checked_at).
+    # (school, date, checkpoint, checked_at). Only real tick times count, on both sides: a
+    # check saved without the page's script gives every child the save time, which would
+    # make whole classes (and other classes saved minutes apart) queue neighbours.
     span = dt.timedelta(minutes=queue_minutes)
     queue = Q()
     for day, checkpoint, at in my_checks:
@@ -220,12 +233,15 @@ def case_contacts(
                 checked_at__range=(at - span, at + span),
             )
     if queue:
-        for child_id, day, checkpoint in (
+        for child_id, day, checkpoint, checked_at, recorded_at in (
             ChildCheck.objects.filter(queue)
             .exclude(child_id=me)
-            .values_list("child_id", "date", "checkpoint")
+            .values_list(
+                "child_id", "date", "checkpoint", "checked_at", "health_check__recorded_at"
+            )
         ):
-            found.add(child_id, ContactReason.CHECK_QUEUE, day, checkpoint)
+            if _ticked(day, checked_at, recorded_at):
+                found.add(child_id, ContactReason.CHECK_QUEUE, day, checkpoint)
 
     # Dormitory: stays in the case child's rooms overlapping the window.
     own_rooms = DormAssignment.objects.filter(

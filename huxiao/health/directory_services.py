@@ -11,7 +11,10 @@ Field rules:
   its area code (0311-85213120). Spaces, full-width digits and dashes of any kind are
   accepted and the number is stored normalised ("13812345678", "0311-85213120");
 - first to call: one per party — marking a contact first to call takes the mark from the
-  others of its party (each change audited);
+  others of its party (each change audited); a party's first contact gets it, and when the
+  contact marked leaves the party (removed, or moved to another party) the party's next
+  contact by order takes it. A contact moved to another party keeps the mark only if it
+  is that party's first contact (or is marked in the same change);
 - order: a whole number from 0 to 999; empty puts the contact last of its party;
 - organization: one of `organization_choices` for the party; not given → the party's
   default (the school's health centre, the town government, the school's education
@@ -190,6 +193,24 @@ def _unmark_others(*, actor, contact: HealthContact) -> None:
         audit_update(actor=actor, obj=other, before=before, school=contact.school_id)
 
 
+def _pass_the_mark(*, actor, school_id: int, party: str) -> None:
+    """A party with contacts keeps one first to call: when the one marked has left it, the
+    first remaining contact by order takes the mark (audited)."""
+    rows = list(
+        HealthContact.objects.select_for_update()
+        .filter(school_id=school_id, party=party)
+        .order_by("sort_order", "pk")
+    )
+    if not rows or any(c.is_primary for c in rows):
+        return
+    first = rows[0]
+    before = snapshot(first)
+    first.is_primary = True
+    first.updated_by = acting_user(actor)
+    first.save(update_fields=["is_primary", "updated_by", "updated_at"])
+    audit_update(actor=actor, obj=first, before=before, school=school_id)
+
+
 # ------------------------------------------------------------------ writes
 
 
@@ -257,10 +278,14 @@ def health_contact_update(*, actor, contact: HealthContact, **changes) -> Health
     elif party and party != contact.party:
         cleaned["organization_id"] = sel.default_organization_id(school, party)
     errors.raise_if_any()
-    if party != contact.party:
-        _lock_party(school.pk, party)
+    old_party = contact.party
+    if party != old_party:
+        others = [c for c in _lock_party(school.pk, party) if c.pk != contact.pk]
         if cleaned.get("sort_order") is None:
             cleaned["sort_order"] = _next_order(school.pk, party, exclude=contact.pk)
+        if "is_primary" not in cleaned:
+            # The mark belongs to the party, not the person: it does not travel along.
+            cleaned["is_primary"] = not others
     elif "sort_order" in cleaned and cleaned["sort_order"] is None:
         cleaned["sort_order"] = _next_order(school.pk, party, exclude=contact.pk)
     before = snapshot(contact)
@@ -273,6 +298,8 @@ def health_contact_update(*, actor, contact: HealthContact, **changes) -> Health
     audit_update(actor=actor, obj=contact, before=before, school=school.pk)
     if contact.is_primary:
         _unmark_others(actor=actor, contact=contact)
+    if contact.party != old_party and before["is_primary"]:
+        _pass_the_mark(actor=actor, school_id=school.pk, party=old_party)
     return contact
 
 
@@ -282,6 +309,8 @@ def health_contact_delete(*, actor, contact: HealthContact) -> None:
     require_party(actor, contact.school, contact.party)
     audit_delete(actor=actor, obj=contact, school=contact.school_id)
     contact.delete()
+    if contact.is_primary:
+        _pass_the_mark(actor=actor, school_id=contact.school_id, party=contact.party)
 
 
 @transaction.atomic

@@ -779,8 +779,9 @@ class AftercareTask(models.Model):
 
 
 class MonitoringPlan(models.Model):
-    """More checks for a class after a case (§3 10): `checks_per_day` from one day to
-    another, with reminders when a day's checks are missing."""
+    """More checks for a class after a case (§3 10): `checks_per_day` (at most the three
+    sessions of a day: morning, noon, extra) from one day to another, with reminders when a
+    day's checks are missing."""
 
     school = school_fk("+")
     school_class = _class_fk("monitoring_plans")
@@ -809,7 +810,7 @@ class MonitoringPlan(models.Model):
                 condition=Q(ends_on__gte=models.F("starts_on")), name="health_monitoring_order"
             ),
             models.CheckConstraint(
-                condition=Q(checks_per_day__gte=1, checks_per_day__lte=4),
+                condition=Q(checks_per_day__gte=1, checks_per_day__lte=3),
                 name="health_monitoring_checks",
             ),
         ]

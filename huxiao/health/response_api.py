@@ -10,7 +10,8 @@
 - POST /health/cases/{id}/no-suspension {note}                 SUSPEND_CLASSES
 - GET  /health/statements?school_id=&case_id=                   VIEW_SUSPENSION
 - POST /health/statements {school_id, case_id?, text, published_at, approved_by}  MANAGE_HEALTH
-- GET  /health/aftercare?school_id=&case_id=&state=open|done    VIEW_HEALTH
+- GET  /health/aftercare?school_id=&case_id=&state=open|done    VIEW_HEALTH;
+       with mine=true: the tasks given to the caller (VIEW_SUSPENSION, as /health/aftercare/)
 - POST /health/aftercare {case_id, kind, description, assignee_id?, due_on?}      MANAGE_HEALTH
 - POST /health/aftercare/{id}/done {note}                      MANAGE_HEALTH or the assignee
 - GET  /health/monitoring-plans?school_id=&case_id=&state=      VIEW_HEALTH or RECORD_HEALTH
@@ -496,9 +497,16 @@ def aftercare_list(
     school_id: DbId | None = None,
     case_id: DbId | None = None,
     state: Literal["open", "done"] | None = None,
+    mine: bool = False,
     limit: int = 50,
     offset: int = 0,
 ):
+    if mine:
+        # An assignee sees their own tasks without reading health records (ADR 0032).
+        _need(request.auth, (Action.VIEW_SUSPENSION,))
+        school_id = _school_filter(request.auth, school_id, (Action.VIEW_SUSPENSION,))
+        qs = sel.my_aftercare(request.auth, school_id=school_id, case_id=case_id, state=state)
+        return paginate(qs, limit=limit, offset=offset, row=task_payload)
     _need(request.auth, (Action.VIEW_HEALTH,))
     school_id = _school_filter(request.auth, school_id, (Action.VIEW_HEALTH,))
     qs = sel.aftercare_list(

@@ -60,7 +60,7 @@ def _case_choices(form, cases) -> None:
 class DisinfectionForm(ServiceErrorsMixin, forms.Form):
     """A disinfection done: routine (the school's log) or emergency (from a case)."""
 
-    area = forms.ChoiceField(label=_("Area"), choices=DisinfectionArea.choices)
+    area = forms.ChoiceField(label=_("Area disinfected"), choices=DisinfectionArea.choices)
     area_detail = _text(
         _("Place"),
         100,
@@ -167,7 +167,7 @@ class AftercareForm(ServiceErrorsMixin, forms.Form):
 
 class AftercareDoneForm(ServiceErrorsMixin, forms.Form):
     note = _text(
-        _("Notes"),
+        _("Notes on the task"),
         TASK_NOTE_MAX,
         required=False,
         rows=3,
@@ -180,7 +180,7 @@ class PlanForm(ServiceErrorsMixin, forms.Form):
 
     school_class = forms.TypedChoiceField(label=_("Class"), coerce=int)
     starts_on = _soft(forms.DateField(label=_("From"), widget=IsoDateInput()))
-    ends_on = _soft(forms.DateField(label=_("Until"), widget=IsoDateInput()))
+    ends_on = _soft(forms.DateField(label=_("Last day"), widget=IsoDateInput()))
     checks_per_day = forms.IntegerField(
         required=False,
         label=_("Checks a day"),

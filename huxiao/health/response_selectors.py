@@ -14,14 +14,13 @@ a school or record out of scope.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 
-from huxiao.core.roles import SCHOOL_KINDS, Action, Role
+from huxiao.core.roles import SCHOOL_KINDS, Action
 from huxiao.core.scoping import can, visible_school_ids
 from huxiao.duty.duty_selectors import _id, school_members
 from huxiao.health.models import (
@@ -143,21 +142,21 @@ def school_member_ids(school_id: int) -> list[int]:
     )
 
 
-def health_staff_ids(school_ids) -> dict[int, list[int]]:
-    """The active health staff logins of each school (one query)."""
-    result: dict[int, list[int]] = defaultdict(list)
-    for school_id, user_id in (
-        Membership.objects.filter(
-            organization_id__in=list(school_ids),
-            role=Role.HEALTH_STAFF,
-            is_active=True,
-            user__is_active=True,
+def head_teacher_logins(class_ids) -> dict[int, int]:
+    """The head teacher's login of each class, when the head teacher is still on the staff
+    and their login an active member of the class's school (one query): a teacher who left
+    is not reminded of a class they no longer teach. By class id."""
+    return dict(
+        SchoolClass.objects.filter(
+            pk__in=list(class_ids),
+            head_teacher__is_active=True,
+            head_teacher__user__is_active=True,
+            head_teacher__user__memberships__organization_id=F("school_id"),
+            head_teacher__user__memberships__is_active=True,
         )
-        .order_by("user_id")
-        .values_list("organization_id", "user_id")
-    ):
-        result[school_id].append(user_id)
-    return result
+        .values_list("pk", "head_teacher__user_id")
+        .distinct()
+    )
 
 
 # ------------------------------------------------------------------ months
@@ -280,9 +279,7 @@ def statement_list(*, actor, school_id=None, case_id=None):
 # ------------------------------------------------------------------ aftercare
 
 
-def aftercare_list(*, actor, school_id=None, case_id=None, state: str = ""):
-    """Aftercare tasks of the cases in the actor's scope (VIEW_HEALTH), open first."""
-    qs = AftercareTask.objects.visible_to(actor, Action.VIEW_HEALTH)
+def _task_filters(qs, *, school_id=None, case_id=None, state: str | None = ""):
     if school_id is not None:
         qs = qs.filter(case__school_id=school_id)
     if case_id is not None:
@@ -291,17 +288,22 @@ def aftercare_list(*, actor, school_id=None, case_id=None, state: str = ""):
         qs = qs.filter(done_at__isnull=True)
     elif state == "done":
         qs = qs.filter(done_at__isnull=False)
-    return _task_rows(qs)
+    return qs
 
 
-def my_aftercare(actor):
+def aftercare_list(*, actor, school_id=None, case_id=None, state: str = ""):
+    """Aftercare tasks of the cases in the actor's scope (VIEW_HEALTH), open first."""
+    qs = AftercareTask.objects.visible_to(actor, Action.VIEW_HEALTH)
+    return _task_rows(_task_filters(qs, school_id=school_id, case_id=case_id, state=state))
+
+
+def my_aftercare(actor, *, school_id=None, case_id=None, state: str | None = ""):
     """The tasks given to the actor at schools where they are still a member."""
     if not getattr(actor, "pk", None):
         return AftercareTask.objects.none()
     schools = Membership.objects.filter(user_id=actor.pk, is_active=True).values("organization_id")
-    return _task_rows(
-        AftercareTask.objects.filter(assignee_id=actor.pk, case__school_id__in=schools)
-    )
+    qs = AftercareTask.objects.filter(assignee_id=actor.pk, case__school_id__in=schools)
+    return _task_rows(_task_filters(qs, school_id=school_id, case_id=case_id, state=state))
 
 
 def _task_rows(qs):

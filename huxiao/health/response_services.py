@@ -39,6 +39,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -46,11 +47,12 @@ from django.utils.translation import gettext_lazy as _
 from huxiao.audit.services import audit_create, audit_update, snapshot
 from huxiao.core.names import acting_user, person_name
 from huxiao.core.permissions import require
-from huxiao.core.roles import Action
+from huxiao.core.roles import Action, Role
 from huxiao.duty.duty_selectors import DATE_MAX, DATE_MIN, is_member, require_any, user_id_of
 from huxiao.health import response_selectors as sel
 from huxiao.health.choices import (
     AftercareKind,
+    CheckSession,
     DisinfectionArea,
     DisinfectionKind,
     Step,
@@ -85,7 +87,9 @@ MONITORING_EVENT = "health.monitoring_reminder"
 # the affected class is checked twice a day for 14 days.
 MONITORING_DAYS = 14
 MONITORING_CHECKS_PER_DAY = 2
-CHECKS_PER_DAY_MAX = 4
+# A class has one check of each session a day (morning, noon, extra: HealthCheck is unique
+# per class, day and session), so a plan asking for more could never be met.
+CHECKS_PER_DAY_MAX = len(CheckSession.values)
 # Reminder times on school days: by 11:30 the morning half of the day's checks is due, by
 # 15:30 all of them.
 MONITORING_SLOTS = (dt.time(11, 30), dt.time(15, 30))
@@ -202,6 +206,11 @@ def _families_of(class_ids) -> list[str]:
     return list(dict.fromkeys(phones.values()))
 
 
+def _lock_school(school_id: int) -> None:
+    """One write of this area at a time per school: a double tap finds the first one."""
+    Organization.objects.select_for_update().filter(pk=school_id).first()
+
+
 def _offices(school: Organization) -> list[int]:
     return [
         pk
@@ -255,19 +264,24 @@ def disinfection_record(
             % {"date": case.onset_date.isoformat()},
         )
     errors.raise_if_any()
+    values = {
+        "school": school,
+        "case": case,
+        "kind": DisinfectionKind.EMERGENCY if case else DisinfectionKind.ROUTINE,
+        "area": area,
+        "area_detail": area_detail,
+        "method": method,
+        "agent": agent,
+        "done_by_name": done_by_name,
+        "done_at": done_at,
+    }
     with transaction.atomic():
-        row = Disinfection.objects.create(
-            school=school,
-            case=case,
-            kind=DisinfectionKind.EMERGENCY if case else DisinfectionKind.ROUTINE,
-            area=area,
-            area_detail=area_detail,
-            method=method,
-            agent=agent,
-            done_by_name=done_by_name,
-            done_at=done_at,
-            recorded_by=acting_user(actor),
-        )
+        _lock_school(school.pk)
+        # A double tap records the disinfection once (the same place, way, person, time).
+        same = Disinfection.objects.filter(**values).order_by("id").first()
+        if same is not None:
+            return same
+        row = Disinfection.objects.create(**values, recorded_by=acting_user(actor))
         audit_create(actor=actor, obj=row, school=school)
         if case is not None:
             place = str(row.get_area_display()) + (f" {area_detail}" if area_detail else "")
@@ -409,7 +423,7 @@ def suspension_decide(
     errors.raise_if_any()
     with transaction.atomic():
         # One decision at a time per school: a double tap finds the first one.
-        Organization.objects.select_for_update().filter(pk=school.pk).first()
+        _lock_school(school.pk)
         suspension = ClassSuspension(
             school=school,
             scope=scope,
@@ -459,6 +473,12 @@ def suspension_decide(
     return suspension
 
 
+def _suspensions_url(school_id: int) -> str:
+    """The school's suspensions: a page every recipient of a decision may open (it needs
+    VIEW_SUSPENSION, unlike the case page)."""
+    return reverse("health:suspensions") + f"?school={school_id}"
+
+
 def _tell_suspension(suspension: ClassSuspension, *, resumed: bool) -> None:
     """The school's health side, principal, health centre, education office and town
     government, every login of the school, and one guardian of each child concerned."""
@@ -498,6 +518,7 @@ def _tell_suspension(suspension: ClassSuspension, *, resumed: bool) -> None:
         )
         event, key = SUSPENSION_EVENT, f"{SUSPENSION_EVENT}.{suspension.pk}"
     payload = {
+        "url": _suspensions_url(school.pk),
         "suspension_id": suspension.pk,
         "school_id": school.pk,
         "scope": suspension.scope,
@@ -568,7 +589,11 @@ def case_assessed_no_suspension(
             event_type=ASSESSMENT_EVENT,
             title=title,
             body=f"{school.name}：{note}",
-            payload={"case_id": case.pk, "school_id": school.pk},
+            payload={
+                "url": _suspensions_url(school.pk),
+                "case_id": case.pk,
+                "school_id": school.pk,
+            },
             recipients=health_recipients([school], with_offices=True)[school.pk],
             dedupe_key=f"{ASSESSMENT_EVENT}.{case.pk}",
         )
@@ -644,15 +669,20 @@ def statement_publish(
         "approved_by", v.clean_text, approved_by, max_length=100, required=True
     )
     errors.raise_if_any()
+    values = {
+        "school": school,
+        "case": case,
+        "text": text,
+        "published_at": published_at,
+        "approved_by": approved_by,
+    }
     with transaction.atomic():
-        statement = OfficialStatement.objects.create(
-            school=school,
-            case=case,
-            text=text,
-            published_at=published_at,
-            approved_by=approved_by,
-            recorded_by=acting_user(actor),
-        )
+        _lock_school(school.pk)
+        # A double tap records (and tells everyone) once.
+        same = OfficialStatement.objects.filter(**values).order_by("id").first()
+        if same is not None:
+            return same
+        statement = OfficialStatement.objects.create(**values, recorded_by=acting_user(actor))
         audit_create(actor=actor, obj=statement, school=school)
         notify_send(
             organizations=[school.pk],
@@ -663,6 +693,7 @@ def statement_publish(
             ),
             body=text,
             payload={
+                "url": reverse("health:statements", args=[school.pk]),
                 "statement_id": statement.pk,
                 "school_id": school.pk,
                 "case_id": case.pk if case else None,
@@ -698,15 +729,20 @@ def aftercare_create(
     if due_on is not None and due_on < timezone.localdate(now):
         errors.add("due_on", _("The due date is in the past."))
     errors.raise_if_any()
+    values = {
+        "case": case,
+        "kind": kind,
+        "description": description,
+        "assignee": assignee,
+        "due_on": due_on,
+    }
     with transaction.atomic():
-        task = AftercareTask.objects.create(
-            case=case,
-            kind=kind,
-            description=description,
-            assignee=assignee,
-            due_on=due_on,
-            created_by=acting_user(actor),
-        )
+        # A double tap gives the task once (the same open task for the same person).
+        HealthCase.objects.select_for_update().filter(pk=case.pk).first()
+        same = AftercareTask.objects.filter(**values, done_at__isnull=True).order_by("id").first()
+        if same is not None:
+            return same
+        task = AftercareTask.objects.create(**values, created_by=acting_user(actor))
         audit_create(actor=actor, obj=task, school=case.school_id)
         step_record(
             actor=actor,
@@ -718,8 +754,10 @@ def aftercare_create(
             at=now,
         )
         if assignee is not None and assignee.pk != getattr(actor, "pk", None):
+            # The assignee's inbox only: a task for one person is not for the school's
+            # groups (and its text may name the child).
             notify_send(
-                organizations=[case.school_id],
+                organizations=[],
                 event_type=AFTERCARE_EVENT,
                 title=_platform(_("Aftercare task for you: %(task)s"), {"task": description}),
                 body=_platform(
@@ -731,7 +769,12 @@ def aftercare_create(
                         "due": due_on.isoformat() if due_on else "—",
                     },
                 ),
-                payload={"task_id": task.pk, "case_id": case.pk, "school_id": case.school_id},
+                payload={
+                    "url": reverse("health:aftercare"),
+                    "task_id": task.pk,
+                    "case_id": case.pk,
+                    "school_id": case.school_id,
+                },
                 recipients=[assignee.pk],
                 dedupe_key=f"{AFTERCARE_EVENT}.{task.pk}",
             )
@@ -844,25 +887,27 @@ def monitoring_plan_create(
             _("Between 1 and %(n)s checks a day.") % {"n": CHECKS_PER_DAY_MAX},
         )
     errors.raise_if_any()
-    covering = MonitoringPlan.objects.filter(
-        school_class=school_class,
-        starts_on__lte=starts_on,
-        ends_on__gte=ends_on,
-        checks_per_day__gte=checks,
-    ).first()
-    if covering is not None:
-        raise ValidationError(
-            {
-                "school_class": [
-                    _("The class is already under a plan from %(first)s to %(last)s.")
-                    % {
-                        "first": covering.starts_on.isoformat(),
-                        "last": covering.ends_on.isoformat(),
-                    }
-                ]
-            }
-        )
     with transaction.atomic():
+        # Two submissions at once: the second finds the first plan and is refused.
+        SchoolClass.objects.select_for_update().filter(pk=school_class.pk).first()
+        covering = MonitoringPlan.objects.filter(
+            school_class=school_class,
+            starts_on__lte=starts_on,
+            ends_on__gte=ends_on,
+            checks_per_day__gte=checks,
+        ).first()
+        if covering is not None:
+            raise ValidationError(
+                {
+                    "school_class": [
+                        _("The class is already under a plan from %(first)s to %(last)s.")
+                        % {
+                            "first": covering.starts_on.isoformat(),
+                            "last": covering.ends_on.isoformat(),
+                        }
+                    ]
+                }
+            )
         plan = MonitoringPlan.objects.create(
             school=school,
             school_class=school_class,
@@ -945,7 +990,7 @@ def monitoring_remind(*, now: dt.datetime | None = None) -> list[dict]:
         return []
     plans = list(
         MonitoringPlan.objects.filter(starts_on__lte=today, ends_on__gte=today)
-        .select_related("school", "school_class__head_teacher__user")
+        .select_related("school", "school_class")
         .order_by("school_id", "school_class_id", "-checks_per_day", "id")
     )
     by_class: dict[int, MonitoringPlan] = {}
@@ -956,7 +1001,8 @@ def monitoring_remind(*, now: dt.datetime | None = None) -> list[dict]:
     school_ids = {p.school_id for p in by_class.values()}
     suspended = _suspended_today(school_ids, today)
     taken = sel.checks_today(by_class.values(), today)
-    staff = sel.health_staff_ids(school_ids)
+    staff = health_recipients(school_ids, school_roles=(Role.HEALTH_STAFF,), health_centre=False)
+    heads = sel.head_teacher_logins([plan.school_class_id for plan in by_class.values()])
     behind: list[tuple[MonitoringPlan, int, int, str]] = []
     for class_id, plan in by_class.items():
         if class_id in suspended:
@@ -977,10 +1023,9 @@ def monitoring_remind(*, now: dt.datetime | None = None) -> list[dict]:
             continue
         school_id = plan.school_id
         school_class = plan.school_class
-        teacher = school_class.head_teacher if school_class.head_teacher_id else None
         people = list(staff.get(school_id, []))
-        if teacher is not None and teacher.user_id and teacher.user.is_active:
-            people.insert(0, teacher.user_id)
+        if school_class.pk in heads:
+            people.insert(0, heads[school_class.pk])
         facts = {
             "class": school_class.name,
             "done": done,
@@ -1000,6 +1045,12 @@ def monitoring_remind(*, now: dt.datetime | None = None) -> list[dict]:
                 facts,
             ),
             payload={
+                # The class's next check: morning, then noon, then the extra one.
+                "url": reverse(
+                    "health:check_entry",
+                    args=[school_class.pk, CheckSession.values[min(done, CHECKS_PER_DAY_MAX - 1)]],
+                )
+                + f"?date={today.isoformat()}",
                 "plan_id": plan.pk,
                 "school_id": school_id,
                 "school_class_id": school_class.pk,

@@ -25,10 +25,10 @@ from huxiao.core.roles import SCHOOL_KINDS, Action
 from huxiao.core.scoping import visible_school_ids
 from huxiao.health import surveillance_rules as R
 from huxiao.health import surveillance_services as services
+from huxiao.health.case_selectors import OPEN_STATUSES
 from huxiao.health.choices import (
     AbsenceCause,
     AlertStatus,
-    CaseStatus,
     CheckSession,
     SuspensionScope,
     SymptomSource,
@@ -51,7 +51,9 @@ from huxiao.people.models import SchoolClass
 MAX_ID = 2**63 - 1
 DAYS_DEFAULT = 14
 DAYS_MAX = 60
-OPEN_CASE_STATUSES = (CaseStatus.REPORTED, CaseStatus.ACTIVE)
+# An open case is any case not closed (a confirmed or cleared case is still being handled
+# until it is closed), as on the case list and the health home.
+OPEN_CASE_STATUSES = OPEN_STATUSES
 
 
 def link(name: str, *args) -> str:
@@ -267,13 +269,20 @@ def school_surveillance(
     """A school's last `days` days, newest first: checks done/expected (a morning check per
     class not suspended, or as many as its monitoring plan asks, on weekdays and on any day
     with a check or attendance recorded), unwell children, absences by cause, illness
-    absences by symptom group, unknown causes not chased. Ten queries whatever the size."""
+    absences by symptom group, unknown causes not chased. Classes without an enrolled child
+    expect no check. Ten queries whatever the size."""
     require_viewer(actor)
     school = health_school_get(actor=actor, school_id=school_id)
     last = today or timezone.localdate()
     first = last - dt.timedelta(days=days - 1)
     dates = _dates(first, last)
-    classes = dict(SchoolClass.objects.filter(school_id=school.pk).values_list("pk", "grade"))
+    # Classes with an enrolled child (as on the health home): an empty class takes no check.
+    classes = dict(
+        SchoolClass.objects.filter(school_id=school.pk, children__is_active=True)
+        .values_list("pk", "grade")
+        .distinct()
+        .order_by()
+    )
     suspended = _suspended_by_day(school.pk, classes, dates)
     plans = _plans_by_day(school.pk, dates)
     span = {"school_id": school.pk, "date__gte": first, "date__lte": last}
@@ -388,8 +397,9 @@ def _grouped(qs, count) -> dict[int, int]:
 
 def schools_today(*, actor, today: dt.date | None = None) -> list[SchoolRow]:
     """One row per school in scope: today's morning checks done (classes) out of the classes
-    not suspended, illness absences today, open alerts, open cases (reported or under way);
-    schools with open alerts or cases first. Eight queries whatever the number of schools."""
+    with an enrolled child not suspended (on weekdays, and on a day with a check or the
+    attendance recorded), illness absences today, open alerts, open cases (not closed);
+    schools with open alerts or cases first. Nine queries whatever the number of schools."""
     ids = require_viewer(actor)
     today = today or timezone.localdate()
     schools = list(
@@ -398,10 +408,19 @@ def schools_today(*, actor, today: dt.date | None = None) -> list[SchoolRow]:
         .order_by("town__name", "name", "pk")
     )
     ids = [s.pk for s in schools]
-    classes = _grouped(SchoolClass.objects.filter(school_id__in=ids), Count("id"))
+    classes = _grouped(
+        SchoolClass.objects.filter(school_id__in=ids, children__is_active=True),
+        Count("id", distinct=True),
+    )
     checks = _grouped(
         HealthCheck.objects.filter(school_id__in=ids, date=today, session=CheckSession.MORNING),
         Count("school_class_id", distinct=True),
+    )
+    taken = set(
+        AttendanceDay.objects.filter(school_id__in=ids, date=today)
+        .values_list("school_id", flat=True)
+        .distinct()
+        .order_by()
     )
     illness = _grouped(
         Absence.objects.filter(school_id__in=ids, date=today, cause=AbsenceCause.ILLNESS),
@@ -422,7 +441,7 @@ def schools_today(*, actor, today: dt.date | None = None) -> list[SchoolRow]:
             illness_absences=illness.get(s.pk, 0),
             open_alerts=alerts.get(s.pk, 0),
             open_cases=cases.get(s.pk, 0),
-            school_day=weekday or s.pk in checks,
+            school_day=weekday or s.pk in checks or s.pk in taken,
         )
         for s in schools
     ]
@@ -431,23 +450,27 @@ def schools_today(*, actor, today: dt.date | None = None) -> list[SchoolRow]:
 
 
 def _suspended_today(ids: list[int], today: dt.date) -> dict[int, int]:
-    """Classes suspended today per school (two queries)."""
+    """Classes with an enrolled child suspended today per school (two queries)."""
     suspensions = list(active_suspensions(school_ids=ids, on_date=today))
     if not suspensions:
         return {}
     wide = {s.school_id for s in suspensions if s.scope != SuspensionScope.CLASS}
+    singles = {s.school_class_id for s in suspensions if s.scope == SuspensionScope.CLASS}
     classes: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    if wide:
-        for pk, school_id, grade in SchoolClass.objects.filter(school_id__in=wide).values_list(
-            "pk", "school_id", "grade"
-        ):
-            classes[school_id].append((pk, grade))
+    for pk, school_id, grade in (
+        SchoolClass.objects.filter(Q(school_id__in=wide) | Q(pk__in=singles - {None}))
+        .filter(children__is_active=True)
+        .values_list("pk", "school_id", "grade")
+        .distinct()
+        .order_by()
+    ):
+        classes[school_id].append((pk, grade))
     found: dict[int, set[int]] = defaultdict(set)
     for s in suspensions:
         if s.scope == SuspensionScope.SCHOOL:
             found[s.school_id] |= {pk for pk, _grade in classes[s.school_id]}
         elif s.scope == SuspensionScope.GRADE:
             found[s.school_id] |= {pk for pk, grade in classes[s.school_id] if grade == s.grade}
-        elif s.school_class_id:
+        elif s.school_class_id in {pk for pk, _grade in classes[s.school_id]}:
             found[s.school_id].add(s.school_class_id)
     return {school_id: len(pks) for school_id, pks in found.items()}

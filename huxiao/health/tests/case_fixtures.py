@@ -93,9 +93,17 @@ def absence(child, day: dt.date, cause=AbsenceCause.ILLNESS) -> Absence:
 
 
 def check(
-    child, day: dt.date, checkpoint: str, when: dt.datetime, session=CheckSession.MORNING, **values
+    child,
+    day: dt.date,
+    checkpoint: str,
+    when: dt.datetime,
+    session=CheckSession.MORNING,
+    saved_at: dt.datetime | None = None,
+    **values,
 ) -> ChildCheck:
-    """A child's check in the class's check of the day (made when missing)."""
+    """A child's check, ticked at `when`, in the class's check of the day (made when
+    missing, saved at `saved_at`: by default 09:00 that day, after every tick). A child
+    `when` equal to the save time was not ticked (a save without the page's script)."""
     health_check, _created = HealthCheck.objects.get_or_create(
         school_class=child.school_class,
         date=day,
@@ -103,7 +111,7 @@ def check(
         defaults={
             "school": child.school,
             "checkpoint": checkpoint,
-            "recorded_at": when,
+            "recorded_at": saved_at or at(9, 0, day),
         },
     )
     return ChildCheck.objects.create(

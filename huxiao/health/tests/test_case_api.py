@@ -204,6 +204,19 @@ def test_steps_through_the_api(api, hworld, case):
     assert r.status_code == 401
 
 
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_an_isolation_time_at_the_ends_of_the_calendar_is_a_400(api, hworld, case, value):
+    r = api(
+        "post",
+        f"{BASE}/{case.pk}/steps",
+        hworld.users["dutylead"],
+        json={"step": "isolated", "isolation_place": "观察室", "isolated_at": value},
+    )
+    assert r.status_code == 400 and "isolated_at" in r.json()["errors"]
+    case.refresh_from_db()
+    assert case.isolated_at is None
+
+
 def test_contacts_in_the_documented_shape(api, hworld, case):
     w = hworld
     mate = ChildFactory(school_class=w.school_class, name="同班甲")

@@ -271,6 +271,9 @@ def test_a_monitoring_plan_failure_never_blocks_the_start(hworld, monkeypatch):
     [
         ({"isolation_place": ""}, "isolation_place"),
         ({"isolation_place": "观察室", "isolated_at": "soon"}, "isolated_at"),
+        # Local time of year 1 with an offset would overflow a date (a 500 before).
+        ({"isolation_place": "观察室", "isolated_at": "0001-01-01T00:00:00+14:00"}, "isolated_at"),
+        ({"isolation_place": "观察室", "isolated_at": "9999-12-31T23:59:59-12:00"}, "isolated_at"),
         ({"isolation_place": "观察室", "isolated_at": at(12, 0)}, "isolated_at"),  # future
         # The onset (DAY) after the isolation (the day before): no contact window.
         (
@@ -566,3 +569,31 @@ def test_an_onset_after_isolation_is_refused(hworld):
         now=at(10),
     )
     assert (changed.onset_date, changed.contact_window_days) == (DAY - dt.timedelta(2), 5)
+
+
+def test_a_new_onset_moves_the_line_list_and_asks_for_an_evaluation(hworld, monkeypatch):
+    """The onset corrected on the contacts page moves the case's symptoms on the line list:
+    like every writer of it, the change asks for the school's evaluation after commit."""
+    w = hworld
+    asked = []
+    monkeypatch.setattr(services, "cluster_check_on_commit", asked.append)
+    case = make_case(w)
+    earlier = DAY - dt.timedelta(days=1)
+    services.case_window_set(
+        actor=w.users["health"],
+        case_id=case.pk,
+        onset_date=earlier,
+        contact_window_days=2,
+        now=at(10),
+    )
+    assert set(SymptomEvent.objects.filter(case=case).values_list("date", flat=True)) == {earlier}
+    assert asked == [w.school.pk]
+    # Only the days traced changed: the line list stays, nothing to evaluate.
+    services.case_window_set(
+        actor=w.users["health"],
+        case_id=case.pk,
+        onset_date=earlier,
+        contact_window_days=4,
+        now=at(10),
+    )
+    assert asked == [w.school.pk]

@@ -72,6 +72,15 @@ def test_bad_check_input_is_400_by_field(api, klass, body, field):
     assert not HealthCheck.objects.exists()
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_a_tick_time_at_the_ends_of_the_calendar_is_400(api, klass, moment):
+    child = klass.children[0]
+    r = post_check(api, klass, results=[{"child_id": child.pk, "checked_at": moment}])
+    assert r.status_code == 400, r.content
+    assert f"results.{child.pk}.checked_at" in r.json()["errors"]
+    assert not HealthCheck.objects.exists()
+
+
 def test_temperature_error_names_the_child(api, klass):
     child = klass.children[2]
     r = post_check(api, klass, results=[{"child_id": child.pk, "temperature": "33"}])

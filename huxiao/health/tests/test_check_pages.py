@@ -283,6 +283,23 @@ def test_a_child_of_another_class_posted_is_refused(client, klass):
     assert not HealthCheck.objects.exists()
 
 
+@pytest.mark.parametrize("raw", ["²", "١٢", "9" * 30, "-1", ""])
+def test_a_child_id_that_is_no_number_is_refused_on_every_sheet(client, klass, raw):
+    # "²" is a digit to str.isdigit() but not to int(): it was a 500.
+    c = klass.school_class.pk
+    data = {"child": [raw], f"absent-{raw}": "1", f"table-{raw}": "1号桌", f"t-{raw}": "36.5"}
+    for url in (
+        entry_url(klass),
+        reverse("health:attendance", args=[c]),
+        reverse("health:dining", args=[c]),
+    ):
+        r = page(client, klass.world.users["teacher"], url, "post", data)
+        assert r.status_code == 400, (url, r.status_code)
+        assert 'data-testid="form-errors"' in r.content.decode()
+    assert not HealthCheck.objects.exists() and not Absence.objects.exists()
+    assert not DiningSeat.objects.exists()
+
+
 @pytest.mark.parametrize(
     ("who", "status"), [("health", 403), ("police", 403), ("principal2", 404), ("guard", 403)]
 )

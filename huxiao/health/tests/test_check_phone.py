@@ -117,3 +117,86 @@ def test_every_check_page_fits_a_phone(klass, browser, live_server):  # noqa: F8
         screenshot(page, "health-attendance-phone")
     finally:
         context.close()
+
+
+# Every visible link, button, field and toggle of the page's content, with its size; a
+# checkbox or radio inside its label counts as the label.
+_SMALL_TARGETS = """() => {
+  const found = [];
+  const targets = "main a, main button, main input:not([type=hidden]), main select, main summary,"
+    + " main label:has(input[type=checkbox]), main label:has(input[type=radio])";
+  for (const el of document.querySelectorAll(targets)) {
+    const box = el.getBoundingClientRect();
+    if (!box.width || !box.height || getComputedStyle(el).visibility === "hidden") continue;
+    if (el.matches("input[type=checkbox], input[type=radio]") && el.closest("label")) continue;
+    if (box.width < 43.5 || box.height < 43.5) {
+      const text = (el.getAttribute("href") || el.textContent || el.name || "").trim();
+      found.push(`${el.tagName} ${text.slice(0, 40)} ${Math.round(box.width)}x${Math.round(box.height)}`);
+    }
+  }
+  return found;
+}"""
+
+
+def test_every_link_and_toggle_is_thumb_sized(klass, browser, live_server):  # noqa: F811
+    """At 390 px every tap target of the check, directory and home pages is at least 44 px
+    each way, also links inside lists and headings (a child's name, the follow-ups, a
+    school's row, "add" beside a party, the way back)."""
+    from huxiao.health import directory_services
+
+    w = klass.world
+    users = {name: w.users[name] for name in ("principal", "health")}
+    for user in users.values():
+        user.set_password(PASSWORD)
+        user.save()
+    day = timezone.localdate()
+    services.attendance_record(
+        actor=users["principal"],
+        school_class_id=klass.school_class.pk,
+        date=day,
+        absences=[{"child_id": klass.children[0].pk, "cause": "illness", "symptoms": ["fever"]}],
+    )
+    directory_services.health_contact_create(
+        actor=users["principal"],
+        school=w.school,
+        party="school",
+        name="王校长",
+        phone="13812345678",
+    )
+    c, s = klass.school_class.pk, w.school.pk
+    pages = {
+        "principal": [
+            reverse("health:attendance", args=[c]),
+            reverse("health:follow_ups", args=[s]),
+            reverse("health:directory", args=[s]),
+            reverse("health:directory_new", args=[s]),
+            reverse("health:home"),
+        ],
+        "health": [
+            reverse("health:check_home"),
+            reverse("health:follow_ups", args=[s]),
+            reverse("health:home"),
+        ],
+    }
+    small = {}
+    for who, urls in pages.items():
+        context = browser.new_context(
+            locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True
+        )
+        try:
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            page.base_url = live_server.url
+            log_in(page, who, PASSWORD)
+            for url in urls:
+                page.goto(f"{live_server.url}{url}")
+                page.evaluate(
+                    "() => document.querySelectorAll('details').forEach(d => d.open = true)"
+                )
+                assert _no_sideways_scroll(page), url
+                found = page.evaluate(_SMALL_TARGETS)
+                if found:
+                    small[f"{who} {url}"] = found
+        finally:
+            context.close()
+    assert not small, small

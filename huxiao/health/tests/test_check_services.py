@@ -6,11 +6,15 @@ the 15:00 reminder — rules, audit rows, and bad input that writes nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.http import Http404
+from django.urls import reverse
 
 from huxiao.audit.models import AuditEvent
 from huxiao.health import check_selectors as sel
@@ -144,6 +148,91 @@ def test_tick_times_and_checkpoint_place_children_in_the_queue(klass):
     times = dict(ChildCheck.objects.values_list("child_id", "checked_at"))
     assert times[a.pk] == at(7, 41, 5) and times[b.pk] == at(7, 41, 40)
     assert times[klass.children[2].pk] == NOW
+
+
+def test_every_untimed_result_carries_the_first_saves_time(klass):
+    # The contact engine tells a tick from "not ticked" by the check's first-save time
+    # (`_default_checked_at(day, recorded_at)`): a child first listed by a later save (a
+    # new enrolment, an absence taken back) must carry it too, not the edit's time, or it
+    # becomes a queue neighbour of whoever was ticked at the checkpoint at that moment.
+    check = record(klass)
+    late = ChildFactory(school_class=klass.school_class, name="孙后来")
+    ticked = ChildFactory(school_class=klass.school_class, name="周准时")
+    record(
+        klass,
+        results=[{"child_id": ticked.pk, "checked_at": at(8, 39)}],
+        now=at(8, 40),
+    )
+    times = dict(ChildCheck.objects.values_list("child_id", "checked_at"))
+    untimed = services._default_checked_at(TODAY, check.recorded_at)
+    assert times[late.pk] == untimed == NOW
+    assert times[ticked.pk] == at(8, 39)
+    # A day gone by: the first save's clock time on that day, for later saves too.
+    day = TODAY - dt.timedelta(days=1)
+    past = record(klass, date=day, now=NOW)
+    newcomer = ChildFactory(school_class=klass.school_class, name="吴再来")
+    record(klass, date=day, now=at(9, 30))
+    late_time = ChildCheck.objects.get(health_check=past, child=newcomer).checked_at
+    assert late_time == services._default_checked_at(day, past.recorded_at) == at(8, 10, day=day)
+
+
+def test_a_tick_a_little_ahead_of_the_server_is_still_a_tick(klass):
+    # A device clock up to 5 minutes ahead is accepted; kept at exactly "now" it would
+    # equal the untimed mark of a first save and drop out of the check queue.
+    child = klass.children[0]
+    check = record(
+        klass, results=[{"child_id": child.pk, "checked_at": NOW + dt.timedelta(minutes=2)}]
+    )
+    moment = ChildCheck.objects.get(child=child).checked_at
+    assert moment <= NOW
+    assert moment != services._default_checked_at(TODAY, check.recorded_at)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", dt.datetime(9999, 12, 31, 23)],
+)
+def test_a_tick_time_at_the_ends_of_the_calendar_is_a_field_error(klass, moment):
+    before = written()
+    child = klass.children[0]
+    with pytest.raises(ValidationError) as err:
+        record(klass, results=[{"child_id": child.pk, "checked_at": moment}])
+    assert f"results.{child.pk}.checked_at" in err.value.message_dict
+    assert written() == before
+
+
+def test_control_characters_in_text_are_field_errors(klass):
+    # PostgreSQL refuses a NUL in text (a 500 there); every text of the area says so by field.
+    child = klass.children[0]
+    before = written()
+    cases = [
+        (lambda: record(klass, checkpoint="大\x00门"), "checkpoint"),
+        (
+            lambda: record(klass, results=[{"child_id": child.pk, "note": "a\x00"}]),
+            f"results.{child.pk}.note",
+        ),
+        (
+            lambda: attend(
+                klass, [{"child_id": child.pk, "cause": "illness", "diagnosis": "流感\x00"}]
+            ),
+            f"absences.{child.pk}.diagnosis",
+        ),
+        (
+            lambda: services.dining_seats_record(
+                actor=klass.world.users["teacher"],
+                school_class_id=klass.school_class.pk,
+                date=TODAY,
+                seats={child.pk: "1\x07号桌"},
+                now=NOW,
+            ),
+            f"seats.{child.pk}.table",
+        ),
+    ]
+    for call, field in cases:
+        with pytest.raises(ValidationError) as err:
+            call()
+        assert field in err.value.message_dict, (field, err.value.message_dict)
+    assert written() == before
 
 
 @pytest.mark.parametrize(
@@ -324,7 +413,14 @@ def test_sent_away_tells_the_school_health_staff_and_principal_once_per_count(
         record(klass, results=[{"child_id": a.pk, "temperature": "38.4", "action": "observation"}])
     assert inbox(services.CHECK_EVENT) == ["nurse", "principal"]  # not the health centre
     note = Notification.objects.get(event_type=services.CHECK_EVENT)
-    assert a.name in note.body and note.payload["children"] == [a.pk]
+    assert note.payload["children"] == [a.pk] and "38.4 °C" in note.body
+    # It also goes out through the school's channels: no child is named (ADR 0032); the
+    # inbox links the check page, where the names are.
+    assert a.name not in note.title + note.body
+    assert note.payload["url"] == (
+        reverse("health:check_entry", args=[klass.school_class.pk, "morning"])
+        + f"?date={TODAY.isoformat()}"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         record(klass, results=[{"child_id": a.pk, "temperature": "38.4", "action": "observation"}])
     assert Notification.objects.filter(event_type=services.CHECK_EVENT).count() == 1
@@ -547,6 +643,14 @@ def test_the_15_oclock_reminder_goes_to_the_class_reporter_once(klass):
     told = services.absences_unknown_remind(now=at(15, 0))
     assert sorted(told) == sorted([klass.school_class.pk, second.pk])
     assert inbox(services.UNKNOWN_ABSENCE_EVENT) == ["nurse", "teacher"]
+    for note in Notification.objects.filter(event_type=services.UNKNOWN_ABSENCE_EVENT):
+        # No child named (the school's channels get it too); the attendance page lists them.
+        assert klass.children[0].name not in note.title + note.body
+        assert lonely.name not in note.title + note.body
+        assert note.payload["url"] == (
+            reverse("health:attendance", args=[note.payload["class_id"]])
+            + f"?date={TODAY.isoformat()}"
+        )
     assert services.absences_unknown_remind(now=at(15, 5)) == []
     assert Notification.objects.filter(event_type=services.UNKNOWN_ABSENCE_EVENT).count() == 2
     # Nothing to chase on another day.
@@ -710,3 +814,89 @@ def test_teacher_classes(klass):
         other.pk,
     }
     assert sel.teacher_classes(w.users["police"]) == []
+
+
+# ------------------------------------------------------------------ double taps
+
+
+def _twice(monkeypatch, manager, method: str, call) -> list:
+    """Run `call` in two threads as a double tap: the second starts once the first has
+    read what is there and is about to write (it then waits a second before writing).
+    Returns what each raised (None for success), first then second."""
+    ready = threading.Event()
+    real = getattr(manager, method)
+
+    def slow(*args, **kwargs):
+        if threading.current_thread().name == "first":
+            ready.set()
+            time.sleep(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(manager, method, slow)
+    outcome: dict[str, object] = {}
+
+    def run():
+        try:
+            call()
+            outcome[threading.current_thread().name] = None
+        except Exception as exc:  # noqa: BLE001 - the test reports what each tap met
+            outcome[threading.current_thread().name] = exc
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=run, name="first")
+    first.start()
+    assert ready.wait(10)
+    second = threading.Thread(target=run, name="second")
+    second.start()
+    first.join(20)
+    second.join(20)
+    return [outcome.get("first"), outcome.get("second")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_double_tapped_saves_of_seats_rooms_and_staff_wait_for_the_first(klass, monkeypatch):
+    # Two saves at once were two inserts: a unique-constraint error (a 500) for the seats
+    # and the class staff, a second stay in the same room for the dormitory.
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's (SQLite serialises every write)")
+    w = klass.world
+    w.school.is_boarding = True
+    w.school.save()
+    teacher = w.users["teacher"]
+    a, b = klass.children[:2]
+    seats = _twice(
+        monkeypatch,
+        DiningSeat.objects,
+        "bulk_create",
+        lambda: services.dining_seats_record(
+            actor=teacher,
+            school_class_id=klass.school_class.pk,
+            date=TODAY,
+            seats={a.pk: "1号桌", b.pk: "1号桌"},
+            now=NOW,
+        ),
+    )
+    assert seats == [None, None]
+    assert DiningSeat.objects.count() == 2
+    rooms = _twice(
+        monkeypatch,
+        DormAssignment.objects,
+        "create",
+        lambda: services.dorm_assign(
+            actor=teacher, school_id=w.school.pk, child_id=a.pk, room="301", starts_on=TODAY
+        ),
+    )
+    assert rooms == [None, None]
+    assert DormAssignment.objects.filter(child=a).count() == 1
+    carer = StaffFactory(school=w.school, name="保育员甲")
+    staff = _twice(
+        monkeypatch,
+        ClassStaff.objects,
+        "create",
+        lambda: services.class_staff_add(
+            actor=teacher, school_class_id=klass.school_class.pk, staff_id=carer.pk
+        ),
+    )
+    assert staff[0] is None and isinstance(staff[1], ValidationError), staff
+    assert ClassStaff.objects.filter(staff=carer).count() == 1

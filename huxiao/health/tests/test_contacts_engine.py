@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from huxiao.health.choices import ContactReason as R
 from huxiao.health.contacts import case_contacts, case_contacts_for, contact_window
-from huxiao.health.models import ClassStaff
+from huxiao.health.models import ChildCheck, ClassStaff
 from huxiao.health.tests.case_fixtures import (
     absence,
     at,
@@ -256,3 +256,67 @@ def test_a_case_not_yet_isolated_traces_to_today(school):
     names = {c.name for c in case_contacts(case, today=dt_today)}
     assert "B4排队相邻" in names
     assert isinstance(dt_today, dt.date)
+
+
+def _class_check(actor, klass, day, now, results=()):
+    from huxiao.health.check_services import health_check_record
+
+    return health_check_record(
+        actor=actor,
+        school_class_id=klass.pk,
+        date=day,
+        session="morning",
+        checkpoint="东门",
+        results=list(results),
+        now=now,
+    )
+
+
+def _queue_names(case) -> set[str]:
+    return {c.name for c in case_contacts(case, today=d(20)) if R.CHECK_QUEUE in c.reason_codes}
+
+
+def test_a_check_saved_without_tick_times_makes_no_queue(school):
+    """Saved without the page's script, every child of a class check carries the save
+    time: neither the whole class nor another class saved minutes later at the same
+    checkpoint are queue neighbours (of today's checks nor of a day gone by)."""
+    principal = school.w.users["principal"]
+    c = SchoolClassFactory(school=school.w.school, name="小三班")
+    for n in range(4):
+        ChildFactory(school_class=c, name=f"C{n}小三班")
+    # 03-10, saved that morning; 03-08 entered on 03-12 (each child: the save's clock time
+    # on 03-08).
+    _class_check(principal, school.a, d(10), at(7, 40, d(10)))
+    _class_check(principal, c, d(10), at(7, 41, d(10)))
+    _class_check(principal, school.a, d(8), at(7, 40, d(12)))
+    _class_check(principal, c, d(8), at(7, 42, d(12)))
+    assert _queue_names(school.case) == {"B4排队相邻"}
+
+
+def test_only_ticked_children_are_queue_neighbours(school):
+    principal = school.w.users["principal"]
+    me = school.w.child
+    c = SchoolClassFactory(school=school.w.school, name="小三班")
+    ticked = ChildFactory(school_class=c, name="C0刚打勾")
+    for n in range(1, 4):
+        ChildFactory(school_class=c, name=f"C{n}小三班")
+    _class_check(
+        principal,
+        school.a,
+        d(10),
+        at(7, 40, d(10)),
+        [{"child_id": me.pk, "checked_at": at(7, 35, d(10))}],
+    )
+    _class_check(
+        principal,
+        c,
+        d(10),
+        at(7, 37, d(10)),
+        [{"child_id": ticked.pk, "checked_at": at(7, 36, d(10))}],
+    )
+    assert _queue_names(school.case) == {"B4排队相邻", "C0刚打勾"}
+    # The case child without a tick time has no place in the queue that day.
+    row = ChildCheck.objects.get(child=me, date=d(10))
+    row.checked_at = row.health_check.recorded_at
+    row.save()
+    assert _queue_names(school.case) == {"B4排队相邻"}

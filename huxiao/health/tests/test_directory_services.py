@@ -245,6 +245,56 @@ def test_delete_is_audited(hworld):
     assert AuditEvent.objects.filter(object_type=TYPE, object_id=str(pk), action="delete").exists()
 
 
+def _primaries(w) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for party, name in HealthContact.objects.filter(school=w.school, is_primary=True).values_list(
+        "party", "name"
+    ):
+        found.setdefault(party, []).append(name)
+    return found
+
+
+def test_moving_the_first_to_call_keeps_one_per_party(hworld):
+    # The mark belongs to the party: moving the school's first-to-call to the health
+    # centre's party neither takes the centre's mark nor leaves the school without one.
+    w = hworld
+    first = _add(w, name="甲")
+    _add(w, name="乙")
+    _add(w, party=Party.HEALTH_CENTRE, name="丙")
+    moved = services.health_contact_update(
+        actor=w.users["principal"], contact=first, party=Party.HEALTH_CENTRE
+    )
+    assert not moved.is_primary
+    assert _primaries(w) == {Party.HEALTH_CENTRE: ["丙"], Party.SCHOOL: ["乙"]}
+    second = HealthContact.objects.get(name="乙")
+    assert AuditEvent.objects.filter(
+        object_type=TYPE, object_id=str(second.pk), action="update"
+    ).exists()
+    # Moved into a party of its own, or marked in the same change, it is the one to call.
+    moved = services.health_contact_update(
+        actor=w.users["principal"], contact=moved, party=Party.GOVERNMENT
+    )
+    assert moved.is_primary
+    services.health_contact_update(
+        actor=w.users["principal"], contact=moved, party=Party.SCHOOL, is_primary=True
+    )
+    assert _primaries(w) == {Party.HEALTH_CENTRE: ["丙"], Party.SCHOOL: ["甲"]}
+
+
+def test_removing_the_first_to_call_passes_the_mark_on(hworld):
+    w = hworld
+    first = _add(w, name="甲")
+    _add(w, name="乙", sort_order=50)
+    _add(w, name="丙", sort_order=20)
+    services.health_contact_delete(actor=w.users["principal"], contact=first)
+    assert _primaries(w) == {Party.SCHOOL: ["丙"]}
+    # Removing one who is not first to call changes no mark.
+    services.health_contact_delete(
+        actor=w.users["principal"], contact=HealthContact.objects.get(name="乙")
+    )
+    assert _primaries(w) == {Party.SCHOOL: ["丙"]}
+
+
 # ------------------------------------------------------------------ fill from organizations
 
 

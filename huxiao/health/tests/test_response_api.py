@@ -424,3 +424,50 @@ def test_case_response_scope(api, hworld, case, who, status):
         assert body["case_id"] == case.pk
         assert [p["checks_per_day"] for p in body["monitoring_plans"]] == [2]
         assert body["disinfections"] == [] and body["suspensions"] == []
+
+
+def test_an_assignee_lists_their_own_tasks(api, hworld, case):
+    """ADR 0032: each assignee sees their own tasks without reading health records, in the
+    API as on /health/aftercare/ (`mine=true`); the other tasks stay out of reach."""
+    w = hworld
+    mine = services.aftercare_create(
+        actor=w.users["nurse"],
+        case_id=case.pk,
+        kind="follow_up",
+        description="每日电话随访",
+        assignee_id=w.users["guard"].pk,
+    )
+    services.aftercare_create(
+        actor=w.users["nurse"], case_id=case.pk, kind="supplies", description="隔离用品"
+    )
+    guard = w.users["guard"]
+    assert api("GET", f"{BASE}/aftercare", guard).status_code == 403
+    response = api("GET", f"{BASE}/aftercare?mine=true&state=open", guard)
+    assert response.status_code == 200
+    assert [t["id"] for t in response.json()["items"]] == [mine.pk]
+    done = api("POST", f"{BASE}/aftercare/{mine.pk}/done", guard, json={"note": "已随访"})
+    assert done.status_code == 200
+    assert api("GET", f"{BASE}/aftercare?mine=true&state=open", guard).json()["count"] == 0
+    assert api("GET", f"{BASE}/aftercare?mine=true&state=done", guard).json()["count"] == 1
+    assert (
+        api("GET", f"{BASE}/aftercare?mine=true&school_id={w.other_school.pk}", guard).status_code
+        == 404
+    )
+    for who in ("police", "officer", "postofficer"):
+        assert api("GET", f"{BASE}/aftercare?mine=true", w.users[who]).status_code == 403
+    assert api("GET", f"{BASE}/aftercare?mine=true").status_code == 401
+
+
+def test_a_plan_of_four_checks_a_day_is_refused(api, hworld):
+    w = hworld
+    body = {
+        "school_id": w.school.pk,
+        "school_class_id": w.school_class.pk,
+        "starts_on": _today().isoformat(),
+        "ends_on": (_today() + dt.timedelta(days=6)).isoformat(),
+        "checks_per_day": 4,
+    }
+    response = api("POST", f"{BASE}/monitoring-plans", w.users["nurse"], json=body)
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"checks_per_day"}
+    assert not MonitoringPlan.objects.exists()

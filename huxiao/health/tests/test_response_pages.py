@@ -377,7 +377,8 @@ def test_statements_page_and_case_form(client, hworld, case):
         w.users["health"],
         case_url,
         "post",
-        {f"statement-{k}": v for k, v in data.items()},
+        # Another statement: the same one again would be a double submission (kept once).
+        {f"statement-{k}": v for k, v in {**data, "text": "官方说明（二）"}.items()},
     )
     assert r.status_code == 302 and r.url.endswith("#response-statements")
     assert OfficialStatement.objects.filter(case=case).count() == 2

@@ -1,7 +1,8 @@
 """The response pages on a phone held upright (390 px), in real Chromium: nothing wider
-than the screen, buttons and the "open a form" rows at least 44 px high — the case's
-response panel with its forms open, the suspension decision, the suspensions list, the
-disinfection log, statements and monitoring plans. Skipped (with the reason) where Chromium
+than the screen, buttons and the "open a form" rows at least 44 px high, and every link
+and choice (radio label) at least 44 × 44 px — the case's response panel with its forms
+open, the suspension decision, the suspensions list (with pages of past suspensions), the
+disinfection log, statements, monitoring plans and the aftercare tasks. Skipped (with the reason) where Chromium
 is missing, like the project's other browser tests."""
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from huxiao.health import response_services as services
+from huxiao.health.models import ClassSuspension
+from huxiao.health.response_views import PAGE_SIZE
 from huxiao.health.tests.response_fixtures import make_case
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -56,6 +59,20 @@ def _small_targets(page) -> list[str]:
     )
 
 
+def _small_links(page) -> list[str]:
+    """Links and radio choices smaller than 44 × 44 px (none of these pages has a link
+    inside a sentence)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('main a, main fieldset label')]
+          .filter(e => e.offsetParent !== null)
+          .filter(e => { const r = e.getBoundingClientRect();
+                         return r.height < 44 || r.width < 44; })
+          .slice(0, 8).map(e => e.tagName + ' ' + (e.textContent || '').trim().slice(0, 20)
+            + ' ' + Math.round(e.getBoundingClientRect().width) + 'x'
+            + Math.round(e.getBoundingClientRect().height))"""
+    )
+
+
 def test_response_pages_fit_the_phone(hworld, chromium_path, live_server):
     w = hworld
     w.school.name = "大杨树镇第一实验幼儿园（东校区）"
@@ -85,6 +102,36 @@ def test_response_pages_fit_the_phone(hworld, chromium_path, live_server):
         case_id=case.pk,
     )
     services.monitoring_plan_for_case(actor=principal, case=case)
+    services.aftercare_create(
+        actor=principal,
+        case_id=case.pk,
+        kind="psychological",
+        description="对小一班幼儿及家长进行心理疏导，解答家长疑问",
+        assignee_id=principal.pk,
+        due_on=timezone.localdate(),
+    )
+    services.statement_publish(
+        actor=principal,
+        school_id=w.school.pk,
+        case_id=case.pk,
+        text="我园小一班一名幼儿疑似手足口病，已按规定隔离、消毒。",
+        published_at=timezone.now(),
+        approved_by="镇中心校",
+    )
+    # Past suspensions over more than one page (the page links ‹ ›).
+    long_ago = timezone.localdate() - dt.timedelta(days=400)
+    ClassSuspension.objects.bulk_create(
+        ClassSuspension(
+            school=w.school,
+            scope="class",
+            school_class=w.school_class,
+            starts_on=long_ago - dt.timedelta(days=3 * n),
+            ends_on=long_ago - dt.timedelta(days=3 * n - 1),
+            reason="流感",
+            decided_at=timezone.now(),
+        )
+        for n in range(PAGE_SIZE + 2)
+    )
     client = Client()
     client.force_login(principal)
     # Playwright's loop starts only now: the services above publish on commit (async_to_sync),
@@ -119,8 +166,9 @@ def _check_pages(browser, live_server, client, w, case) -> None:
             reverse("health:case_response", args=[case.pk]),
             reverse("health:suspension_new", args=[w.school.pk]) + f"?case={case.pk}",
             reverse("health:suspensions"),
+            reverse("health:suspensions") + f"?school={w.school.pk}",
             reverse("health:disinfections", args=[w.school.pk]),
-            reverse("health:statements", args=[w.school.pk]),
+            reverse("health:statements", args=[w.school.pk]) + f"?case={case.pk}",
             reverse("health:monitoring", args=[w.school.pk]),
             reverse("health:aftercare"),
         ):
@@ -132,6 +180,7 @@ def _check_pages(browser, live_server, client, w, case) -> None:
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], f"{url} is {width}px wide: {_too_wide(page)}"
             assert not _small_targets(page), f"{url}: {_small_targets(page)}"
+            assert not _small_links(page), f"{url}: {_small_links(page)}"
             if SHOTS:
                 name = url.strip("/").replace("/", "-").split("?")[0]
                 page.screenshot(path=f"{SHOTS}/response-{name}.png", full_page=True)

@@ -651,3 +651,149 @@ def test_case_response_in_constant_queries(hworld, case, django_assert_max_num_q
     assert (len(data.disinfections), len(data.statements), len(data.tasks)) == (3, 3, 3)
     assert data.plans[0].running and data.plans[0].missing_today == 2
     assert data.suspensions[0].scope == SuspensionScope.CLASS
+
+
+# ------------------------------------------------------------------ review fixes
+
+
+def test_a_plan_asks_for_no_more_checks_than_a_day_has(hworld):
+    """A class has one morning, one noon and one extra check a day (HealthCheck is unique
+    per class, day and session): a plan of four a day could never be met and would remind
+    every afternoon of its whole length."""
+    w = hworld
+    with pytest.raises(ValidationError) as err:
+        _plan(w, checks_per_day=4)
+    assert set(err.value.message_dict) == {"checks_per_day"}
+    assert not MonitoringPlan.objects.exists()
+    assert _plan(w, checks_per_day=3).checks_per_day == 3
+
+
+def test_double_submits_write_once(hworld, case, sent):
+    """The same disinfection, statement or aftercare task sent twice (a double tap, a
+    retried request) is recorded, audited and told once; the second call returns the first."""
+    w = hworld
+    first = _disinfect(w, case_id=case.pk)
+    assert _disinfect(w, case_id=case.pk).pk == first.pk
+    routine = _disinfect(w, user="teacher", area="canteen")
+    assert _disinfect(w, user="teacher", area="canteen").pk == routine.pk
+    assert Disinfection.objects.count() == 2
+    statement = {
+        "actor": w.users["nurse"],
+        "school_id": w.school.pk,
+        "case_id": case.pk,
+        "text": "我园一名幼儿疑似流感，已隔离观察。",
+        "published_at": NOW - dt.timedelta(minutes=5),
+        "approved_by": "园长",
+        "now": NOW,
+    }
+    first_statement = services.statement_publish(**statement)
+    assert services.statement_publish(**statement).pk == first_statement.pk
+    assert OfficialStatement.objects.count() == 1
+    assert len(sent.of(services.STATEMENT_EVENT)) == 1
+    task = {
+        "actor": w.users["nurse"],
+        "case_id": case.pk,
+        "kind": "supplies",
+        "description": "补充隔离用品",
+        "assignee_id": w.users["teacher"].pk,
+        "now": NOW,
+    }
+    first_task = services.aftercare_create(**task)
+    assert services.aftercare_create(**task).pk == first_task.pk
+    assert AftercareTask.objects.count() == 1
+    assert len(sent.of(services.AFTERCARE_EVENT)) == 1
+    audited = AuditEvent.objects.filter(
+        object_type__in=[
+            "health.disinfection",
+            "health.officialstatement",
+            "health.aftercaretask",
+        ],
+        action="create",
+    )
+    assert audited.count() == 4
+    # Another task of the same text once the first is done is a new task.
+    services.aftercare_done(actor=w.users["teacher"], task_id=first_task.pk, note="已补充")
+    assert services.aftercare_create(**task).pk != first_task.pk
+
+
+def test_reminders_skip_a_head_teacher_who_left(hworld, case, head_teacher, sent):
+    """The head teacher is reminded while they teach at the school: not once their staff
+    record is closed, nor once their login left the school; the health staff still are."""
+    w = hworld
+    services.monitoring_plan_for_case(actor=w.users["principal"], case=case, today=TODAY)
+    morning = NOW.replace(hour=11, minute=31)
+    head_teacher.is_active = False
+    head_teacher.save(update_fields=["is_active"])
+    (row,) = services.monitoring_remind(now=morning)
+    assert row["recipients"] == [w.users["nurse"].pk]
+    head_teacher.is_active = True
+    head_teacher.save(update_fields=["is_active"])
+    w.users["teacher"].memberships.update(is_active=False)
+    (row,) = services.monitoring_remind(now=morning.replace(hour=15, minute=31))
+    assert row["recipients"] == [w.users["nurse"].pk]
+
+
+def test_messages_link_to_pages_their_recipients_may_open(client, hworld, case, head_teacher, sent):
+    """Every message of the area carries the page it is about (the inbox's link), one that
+    each of its recipients may open: the suspensions (not the case) for the offices, the
+    statements for every login, the assignee's tasks, the class's check."""
+    w = hworld
+    _decide(w, case_id=case.pk)
+    services.statement_publish(
+        actor=w.users["nurse"],
+        school_id=w.school.pk,
+        text="声明",
+        published_at=NOW,
+        approved_by="园长",
+        now=NOW,
+    )
+    services.aftercare_create(
+        actor=w.users["nurse"],
+        case_id=case.pk,
+        kind="follow_up",
+        description="回访",
+        assignee_id=w.users["guard"].pk,
+        now=NOW,
+    )
+    services.monitoring_plan_for_case(actor=w.users["principal"], case=case, today=TODAY)
+    services.monitoring_remind(now=NOW.replace(hour=11, minute=31))
+    other = make_case(w.school_class, ChildFactory(school_class=w.school_class, name="李四"))
+    services.case_assessed_no_suspension(
+        actor=w.users["principal"], case_id=other.pk, note="不停课"
+    )
+    events = [
+        services.SUSPENSION_EVENT,
+        services.STATEMENT_EVENT,
+        services.AFTERCARE_EVENT,
+        services.MONITORING_EVENT,
+        services.ASSESSMENT_EVENT,
+    ]
+    users = {u.pk: u for u in w.users.values()}
+    for event in events:
+        (call,) = sent.of(event)
+        url = call["payload"]["url"]
+        assert url.startswith("/health/"), event
+        if event == services.MONITORING_EVENT:
+            assert url.startswith(f"/health/classes/{w.school_class.pk}/checks/morning/")
+            url = url.split("?")[0]  # the fixed clock's day may be ahead of today
+        assert call["recipients"], event
+        for user_id in call["recipients"]:
+            client.force_login(users[user_id])
+            assert client.get(url).status_code == 200, (event, users[user_id].username)
+
+
+def test_a_task_for_one_person_stays_in_their_inbox(hworld, case, sent):
+    """An aftercare task is not sent to the school's outbound channels (robot groups,
+    e-mail): it is one person's, and its text may name the child."""
+    w = hworld
+    services.aftercare_create(
+        actor=w.users["nurse"],
+        case_id=case.pk,
+        kind="psychological",
+        description="对王小明进行心理疏导",
+        assignee_id=w.users["teacher"].pk,
+        now=NOW,
+    )
+    (call,) = sent.of(services.AFTERCARE_EVENT)
+    assert list(call["organizations"]) == []
+    assert call["recipients"] == [w.users["teacher"].pk]

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from huxiao.audit.models import AuditAction, AuditEvent
+from huxiao.health import surveillance_selectors as sel
 from huxiao.health import surveillance_services as services
 from huxiao.health.choices import AbsenceCause, AlertStatus, CaseStatus, SuspensionScope
 from huxiao.health.models import (
@@ -264,6 +265,9 @@ def test_school_surveillance_counts_a_day(client, hworld):
     day = TODAY - dt.timedelta(days=TODAY.weekday())  # this week's Monday
     second = SchoolClassFactory(school=w.school, name="小二班", grade="小班")
     third = SchoolClassFactory(school=w.school, name="中一班", grade="中班")
+    kids(second, 1, prefix="小二")
+    kids(third, 1, prefix="中一")
+    SchoolClassFactory(school=w.school, name="空班", grade="大班")  # nobody enrolled: no check
     a, b, c, d = kids(w.school_class, 4)
     _check(w, w.school_class, day, unwell=[a])
     _check(w, w.school_class, day, session="noon")
@@ -293,8 +297,8 @@ def test_school_surveillance_counts_a_day(client, hworld):
     body = client.get(url).content.decode()
     row = body[body.index(f'data-date="{day:%Y-%m-%d}"') :]
     row = row[: row.index("</tr>")]
-    # Expected: the first class 1 + the second 2 (plan) + the third 0 (suspended) = 3;
-    # done: 1 (the noon check is beyond the one expected) + 1.
+    # Expected: the first class 1 + the second 2 (plan) + the third 0 (suspended) + the
+    # empty class 0 = 3; done: 1 (the noon check is beyond the one expected) + 1.
     assert 'data-done="2" data-expected="3"' in row
     assert 'data-testid="unwell"><strong>1</strong>' in row
     assert 'data-total="3" data-illness="1" data-personal="0" data-unknown="2"' in row
@@ -364,3 +368,51 @@ def test_town_surveillance_rows_put_schools_with_alerts_and_cases_first(client, 
     if today.weekday() < 5:
         assert 'data-done="1" data-expected="1"' in row
     assert client.get(reverse("health:surveillance_town")).status_code == 200
+
+
+def test_a_case_is_open_until_closed_on_both_overviews(client, hworld):
+    """A confirmed (or cleared) case is still being handled: it counts as open, as on the
+    case list and the health home, and puts its school first."""
+    w = hworld
+    case = make_case(w.child, notifiable=False)
+    case.status = CaseStatus.CONFIRMED
+    case.save()
+    cleared = make_case(w.other_child, notifiable=False)
+    cleared.status = CaseStatus.CLOSED
+    cleared.save()
+    client.force_login(w.users["countyhealth"])
+    body = client.get(reverse("health:surveillance", args=[w.school.pk])).content.decode()
+    assert 'data-testid="open-cases" class="hx-sv-warn"><strong>1</strong>' in body
+    rows = {r.school.pk: r for r in sel.schools_today(actor=w.users["countyhealth"])}
+    assert rows[w.school.pk].open_cases == 1 and rows[w.other_school.pk].open_cases == 0
+    body = client.get(reverse("health:surveillance_town")).content.decode()
+    first_row = body[body.index('data-testid="school-row"') :]
+    assert first_row.startswith(f'data-testid="school-row" data-school="{w.school.pk}"')
+
+
+def test_the_town_overview_expects_checks_of_classes_with_children(hworld):
+    """Classes without an enrolled child expect no check (as on the health home), also
+    when a suspension covers them; a Saturday with the attendance taken is a school day."""
+    w = hworld
+    monday = TODAY - dt.timedelta(days=TODAY.weekday())
+    SchoolClassFactory(school=w.school, name="空班", grade="大班")
+    empty_suspended = SchoolClassFactory(school=w.school, name="空班二", grade="大班")
+    ClassSuspension.objects.create(
+        school=w.school,
+        scope=SuspensionScope.CLASS,
+        school_class=empty_suspended,
+        starts_on=monday,
+        ends_on=monday + dt.timedelta(days=6),
+        reason="x",
+        decided_at=timezone.now(),
+    )
+    rows = {r.school.pk: r for r in sel.schools_today(actor=w.users["health"], today=monday)}
+    row = rows[w.school.pk]
+    assert (row.classes, row.suspended, row.checks_expected) == (1, 0, 1)
+    saturday = monday + dt.timedelta(days=5)
+    from huxiao.health.tests.case_fixtures import attendance
+
+    attendance(w.school_class, saturday)
+    rows = {r.school.pk: r for r in sel.schools_today(actor=w.users["health"], today=saturday)}
+    assert rows[w.school.pk].school_day and rows[w.school.pk].checks_expected == 1
+    assert not rows[w.other_school.pk].school_day
