@@ -138,16 +138,38 @@ def _case_post(request, case_id: int, action: str):
     return sel.case_get(actor=request.user, case_id=case_id)
 
 
+def _panel_post(request, case_id: int, *, action: str, key: str, make_form, record, done, anchor):
+    """A form of this area's panel posted from the case page: `make_form(case)` builds it
+    from the POST, `record(case, values)` calls the service. Errors come back in place
+    (400), a refusal as such (409); else the success message and back to the case page at
+    `anchor`."""
+    case = _case_post(request, case_id, action)
+    form = make_form(case)
+    if not form.is_valid():
+        return _render_case(request, case, forms={key: form}, status=400)
+    try:
+        record(case, form.cleaned_data)
+    except services.ResponseConflict as conflict:
+        return _render_case(request, case, refusal=_first(conflict), status=409)
+    except ValidationError as exc:
+        form = service_errors(make_form(case), exc)
+        return _render_case(request, case, forms={key: form}, status=400)
+    messages.success(request, done)
+    return redirect(case_url(case.pk, anchor))
+
+
 @login_required
 @require_POST
 def case_disinfection(request, case_id: int):
-    case = _case_post(request, case_id, Action.MANAGE_HEALTH)
-    form = DisinfectionForm(request.POST, prefix="disinfection", emergency=True)
-    if not form.is_valid():
-        return _render_case(request, case, forms={"disinfection": form}, status=400)
-    values = form.cleaned_data
-    try:
-        services.disinfection_record(
+    return _panel_post(
+        request,
+        case_id,
+        action=Action.MANAGE_HEALTH,
+        key="disinfection",
+        make_form=lambda case: DisinfectionForm(
+            request.POST, prefix="disinfection", emergency=True
+        ),
+        record=lambda case, values: services.disinfection_record(
             actor=request.user,
             school_id=case.school_id,
             case_id=case.pk,
@@ -157,81 +179,73 @@ def case_disinfection(request, case_id: int):
             agent=values["agent"],
             done_by_name=values["done_by_name"],
             done_at=values["done_at"],
-        )
-    except ValidationError as exc:
-        form = service_errors(DisinfectionForm(request.POST, prefix="disinfection"), exc)
-        return _render_case(request, case, forms={"disinfection": form}, status=400)
-    messages.success(request, _("Emergency disinfection recorded."))
-    return redirect(case_url(case.pk, "response-disinfection"))
+        ),
+        done=_("Emergency disinfection recorded."),
+        anchor="response-disinfection",
+    )
 
 
 @login_required
 @require_POST
 def case_no_suspension(request, case_id: int):
-    case = _case_post(request, case_id, Action.SUSPEND_CLASSES)
-    form = NoSuspensionForm(request.POST, prefix="assessment")
-    if not form.is_valid():
-        return _render_case(request, case, forms={"assessment": form}, status=400)
-    try:
-        services.case_assessed_no_suspension(
-            actor=request.user, case_id=case.pk, note=form.cleaned_data["note"]
-        )
-    except services.ResponseConflict as conflict:
-        return _render_case(request, case, refusal=_first(conflict), status=409)
-    except ValidationError as exc:
-        form = service_errors(NoSuspensionForm(request.POST, prefix="assessment"), exc)
-        return _render_case(request, case, forms={"assessment": form}, status=400)
-    messages.success(request, _("Assessment recorded: no suspension."))
-    return redirect(case_url(case.pk, "response-suspension"))
+    return _panel_post(
+        request,
+        case_id,
+        action=Action.SUSPEND_CLASSES,
+        key="assessment",
+        make_form=lambda case: NoSuspensionForm(request.POST, prefix="assessment"),
+        record=lambda case, values: services.case_assessed_no_suspension(
+            actor=request.user, case_id=case.pk, note=values["note"]
+        ),
+        done=_("Assessment recorded: no suspension."),
+        anchor="response-suspension",
+    )
 
 
 @login_required
 @require_POST
 def case_statement(request, case_id: int):
-    case = _case_post(request, case_id, Action.MANAGE_HEALTH)
-    form = StatementForm(request.POST, prefix="statement")
-    if not form.is_valid():
-        return _render_case(request, case, forms={"statement": form}, status=400)
-    values = form.cleaned_data
-    try:
-        services.statement_publish(
+    return _panel_post(
+        request,
+        case_id,
+        action=Action.MANAGE_HEALTH,
+        key="statement",
+        make_form=lambda case: StatementForm(request.POST, prefix="statement"),
+        record=lambda case, values: services.statement_publish(
             actor=request.user,
             school_id=case.school_id,
             case_id=case.pk,
             text=values["text"],
             published_at=values["published_at"],
             approved_by=values["approved_by"],
-        )
-    except ValidationError as exc:
-        form = service_errors(StatementForm(request.POST, prefix="statement"), exc)
-        return _render_case(request, case, forms={"statement": form}, status=400)
-    messages.success(request, _("Official statement recorded; the school's staff have been told."))
-    return redirect(case_url(case.pk, "response-statements"))
+        ),
+        done=_("Official statement recorded; the school's staff have been told."),
+        anchor="response-statements",
+    )
 
 
 @login_required
 @require_POST
 def case_aftercare(request, case_id: int):
-    case = _case_post(request, case_id, Action.MANAGE_HEALTH)
-    users = sel.assignable_users(case.school_id)
-    form = AftercareForm(request.POST, prefix="aftercare", users=users)
-    if not form.is_valid():
-        return _render_case(request, case, forms={"aftercare": form}, status=400)
-    values = form.cleaned_data
-    try:
-        services.aftercare_create(
+    return _panel_post(
+        request,
+        case_id,
+        action=Action.MANAGE_HEALTH,
+        key="aftercare",
+        make_form=lambda case: AftercareForm(
+            request.POST, prefix="aftercare", users=sel.assignable_users(case.school_id)
+        ),
+        record=lambda case, values: services.aftercare_create(
             actor=request.user,
             case_id=case.pk,
             kind=values["kind"],
             description=values["description"],
             assignee_id=values["assignee"],
             due_on=values["due_on"],
-        )
-    except ValidationError as exc:
-        form = service_errors(AftercareForm(request.POST, prefix="aftercare", users=users), exc)
-        return _render_case(request, case, forms={"aftercare": form}, status=400)
-    messages.success(request, _("Aftercare task added."))
-    return redirect(case_url(case.pk, "response-aftercare"))
+        ),
+        done=_("Aftercare task added."),
+        anchor="response-aftercare",
+    )
 
 
 # ------------------------------------------------------------------ disinfection
