@@ -68,7 +68,7 @@ from huxiao.health.models import (
 )
 from huxiao.health.recipients import health_recipients
 from huxiao.health.steps import step_record
-from huxiao.health.suspensions import active_suspensions
+from huxiao.health.suspensions import suspended_class_ids_at
 from huxiao.notify.models import Notification
 from huxiao.notify.services import notify_send
 from huxiao.orgs.models import Organization
@@ -947,27 +947,6 @@ def monitoring_plan_end(*, actor, plan_id, ends_on, now=None) -> MonitoringPlan:
     return plan
 
 
-def _suspended_today(school_ids, today: dt.date) -> set[int]:
-    """Classes suspended today at the given schools (two queries whatever their number)."""
-    ids: set[int] = set()
-    grades: set[tuple[int, str]] = set()
-    whole: set[int] = set()
-    for s in active_suspensions(school_ids=school_ids, on_date=today):
-        if s.scope == SuspensionScope.SCHOOL:
-            whole.add(s.school_id)
-        elif s.scope == SuspensionScope.GRADE:
-            grades.add((s.school_id, s.grade))
-        elif s.school_class_id:
-            ids.add(s.school_class_id)
-    if whole or grades:
-        for pk, school_id, grade in SchoolClass.objects.filter(
-            school_id__in={school for school, _grade in grades} | whole
-        ).values_list("pk", "school_id", "grade"):
-            if school_id in whole or (school_id, grade) in grades:
-                ids.add(pk)
-    return ids
-
-
 def expected_by(checks_per_day: int, slot_index: int) -> int:
     """Checks due by the `slot_index`-th reminder of the day (the last: all of them)."""
     return math.ceil(checks_per_day * (slot_index + 1) / len(MONITORING_SLOTS))
@@ -999,7 +978,7 @@ def monitoring_remind(*, now: dt.datetime | None = None) -> list[dict]:
     if not by_class:
         return []
     school_ids = {p.school_id for p in by_class.values()}
-    suspended = _suspended_today(school_ids, today)
+    suspended = suspended_class_ids_at(school_ids, today)
     taken = sel.checks_today(by_class.values(), today)
     staff = health_recipients(school_ids, school_roles=(Role.HEALTH_STAFF,), health_centre=False)
     heads = sel.head_teacher_logins([plan.school_class_id for plan in by_class.values()])

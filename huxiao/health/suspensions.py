@@ -27,19 +27,26 @@ def active_suspensions(*, school_ids: Iterable[int], on_date: dt.date):
 
 def suspended_class_ids(school_id: int, on_date: dt.date) -> set[int]:
     """Ids of the school's classes suspended on `on_date` (by class, grade or school)."""
+    return suspended_class_ids_at([school_id], on_date)
+
+
+def suspended_class_ids_at(school_ids: Iterable[int], on_date: dt.date) -> set[int]:
+    """Ids of the classes suspended on `on_date` at the given schools, by class, grade or
+    school (two queries whatever their number)."""
     ids: set[int] = set()
-    grades: set[str] = set()
-    whole = False
-    for s in active_suspensions(school_ids=[school_id], on_date=on_date):
+    grades: set[tuple[int, str]] = set()
+    whole: set[int] = set()
+    for s in active_suspensions(school_ids=school_ids, on_date=on_date):
         if s.scope == SuspensionScope.SCHOOL:
-            whole = True
+            whole.add(s.school_id)
         elif s.scope == SuspensionScope.GRADE:
-            grades.add(s.grade)
+            grades.add((s.school_id, s.grade))
         elif s.school_class_id:
             ids.add(s.school_class_id)
     if whole or grades:
-        classes = SchoolClass.objects.filter(school_id=school_id)
-        if not whole:
-            classes = classes.filter(grade__in=grades)
-        ids |= set(classes.values_list("pk", flat=True))
+        for pk, school_id, grade in SchoolClass.objects.filter(
+            school_id__in={school for school, _grade in grades} | whole
+        ).values_list("pk", "school_id", "grade"):
+            if school_id in whole or (school_id, grade) in grades:
+                ids.add(pk)
     return ids

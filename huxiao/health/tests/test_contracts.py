@@ -80,3 +80,18 @@ def test_suspended_classes_by_class_grade_and_school(hworld):
         scope=SuspensionScope.SCHOOL, starts_on=day, ends_on=day, resumed_on=day, **common
     )
     assert third.pk not in suspended_class_ids(w.school.pk, day)
+
+
+def test_suspended_classes_of_several_schools_at_once(hworld):
+    w = hworld
+    day = dt.date(2026, 11, 30)
+    common = {"reason": "x", "decided_at": "2026-11-30T08:00Z", "starts_on": day, "ends_on": day}
+    ClassSuspension.objects.create(
+        school=w.school, scope=SuspensionScope.CLASS, school_class=w.school_class, **common
+    )
+    ClassSuspension.objects.create(school=w.other_school, scope=SuspensionScope.SCHOOL, **common)
+    from huxiao.health.suspensions import suspended_class_ids_at
+
+    got = suspended_class_ids_at([w.school.pk, w.other_school.pk, w.far_school.pk], day)
+    assert got == {w.school_class.pk, w.other_class.pk}
+    assert suspended_class_ids_at([w.far_school.pk], day) == set()
