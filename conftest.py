@@ -85,6 +85,20 @@ def _redis_prefix_removed_at_exit():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the platform's default language. A request activates the
+    chosen language for its thread and nothing deactivates it (each request activates its
+    own, ADR 0008); the fuzz tests call the WSGI app in this thread with generated
+    requests, some of which choose English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Every test starts with an empty cache, LocMem or Redis. Never cache.clear() on Redis:
     that is FLUSHDB, and the other workers and runs share the database."""

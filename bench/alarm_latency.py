@@ -125,6 +125,9 @@ def mode_env(mode: str, var_dir: Path, database_url: str, redis_url: str, consol
         {
             "DJANGO_SETTINGS_MODULE": "bench.alarm_settings",
             "HUXIAO_ENV": "embedded",
+            # Throughput of one device token, not the per-device rate limit (ADR 0034).
+            "HUXIAO_RATE_DEVICE": "0",
+            "HUXIAO_RATE_LOGIN": "0",
             "HUXIAO_VAR_DIR": str(var_dir),
             "HUXIAO_SECRET_KEY": "bench-only-secret-key-not-for-any-deployment-000000",
             "HUXIAO_DATA_KEY": "bench-only-data-key-not-for-any-deployment-0000000",

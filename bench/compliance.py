@@ -114,6 +114,9 @@ def _setup(args) -> dict:
         "HUXIAO_VAR_DIR": str(args.var_dir),
         "HUXIAO_DEBUG": "0",
         "HUXIAO_ENV": "embedded",
+        # Throughput of one device token, not the per-device rate limit (ADR 0034).
+        "HUXIAO_RATE_DEVICE": "0",
+        "HUXIAO_RATE_LOGIN": "0",
         "HUXIAO_DEMO": "0",
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "HUXIAO_ALLOWED_HOSTS": "testserver,127.0.0.1,localhost",

@@ -247,6 +247,9 @@ def main(argv: list[str] | None = None) -> int:
         "HUXIAO_VAR_DIR": str(var_dir),
         "HUXIAO_DEBUG": "0",
         "HUXIAO_ENV": "embedded",
+        # Throughput of one device token, not the per-device rate limit (ADR 0034).
+        "HUXIAO_RATE_DEVICE": "0",
+        "HUXIAO_RATE_LOGIN": "0",
         "HUXIAO_DEMO": "0",
         "HUXIAO_BENCH_CHILDREN": str(children),
         "HUXIAO_BENCH_REGISTER": str(args.register),

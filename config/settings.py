@@ -90,16 +90,20 @@ INSTALLED_APPS = [
     "huxiao.drills",
     "huxiao.transport",
     "huxiao.health",
+    "huxiao.reports",
     "huxiao.notify",
+    "huxiao.ops",
     "huxiao.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "huxiao.core.csp.SecurityHeadersMiddleware",
     "huxiao.core.middleware.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "huxiao.core.middleware.LanguageMiddleware",
+    "huxiao.core.ratelimit.RateLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -107,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "huxiao.core.middleware.HtmxLoginRedirectMiddleware",
+    "huxiao.accounts.middleware.SessionIdleTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,12 +145,15 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Starts every key this installation keeps in Redis (cache, channel layer, task queue), so
+# two installations or a deployment test can share one Redis (deploy/env.example).
+REDIS_PREFIX = env_str("HUXIAO_REDIS_PREFIX", "huxiao")
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "huxiao",
+            "KEY_PREFIX": REDIS_PREFIX,
         }
     }
     import socket
@@ -187,7 +195,7 @@ if REDIS_URL:
                         "socket_keepalive_options": _keepalive,
                     }
                 ],
-                "prefix": "huxiao",
+                "prefix": REDIS_PREFIX,
                 # channels_redis's default, stated: a membership not renewed for a day is
                 # dropped. Consoles renew theirs every ALARM_CONSOLE_REFRESH_SECONDS; the
                 # members of a killed process linger until then (harmless: nobody reads).
@@ -214,7 +222,7 @@ else:
 HUEY_IMMEDIATE = env_bool("HUXIAO_TASKS_IMMEDIATE", False)
 if REDIS_URL:
     HUEY = {
-        "name": "huxiao",
+        "name": REDIS_PREFIX,
         "huey_class": "huey.RedisHuey",
         "url": REDIS_URL,
         "immediate": HUEY_IMMEDIATE,
@@ -244,6 +252,16 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 LOGIN_MAX_FAILURES = env_int("HUXIAO_LOGIN_MAX_FAILURES", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("HUXIAO_LOGIN_LOCKOUT_SECONDS", 900)
 API_TOKEN_TTL_DAYS = env_int("HUXIAO_API_TOKEN_TTL_DAYS", 30)
+# Two-factor authentication (TOTP) for police, office and county accounts (ADR 0034). Off in
+# the test environment unless a test turns it on, and always off in demo mode.
+TWO_FACTOR_ENFORCED = env_bool("HUXIAO_TWO_FACTOR", HUXIAO_ENV != "test")
+TWO_FACTOR_ISSUER = env_str("HUXIAO_TWO_FACTOR_ISSUER", "HuXiao")
+# Between the right password and the code: the pending login lasts this long.
+TWO_FACTOR_PENDING_SECONDS = env_int("HUXIAO_TWO_FACTOR_PENDING_SECONDS", 300)
+# Rate limits, "count/seconds" ("0" turns one off); see huxiao/core/ratelimit.py. Off in
+# the test environment (one process runs thousands of logins a minute) unless a test sets it.
+HUXIAO_RATE_LOGIN = env_str("HUXIAO_RATE_LOGIN", "0" if HUXIAO_ENV == "test" else "60/60")
+HUXIAO_RATE_DEVICE = env_str("HUXIAO_RATE_DEVICE", "0" if HUXIAO_ENV == "test" else "300/60")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
@@ -274,17 +292,39 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("HUXIAO_IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 
+# Backups (huxiao/ops, ADR 0034): `manage.py backup` / `restore`; nightly at 02:30 local time
+# when HUXIAO_BACKUP_SCHEDULE is on (default: in production only), keeping the newest
+# HUXIAO_BACKUP_KEEP (0 keeps all). pg_dump/pg_restore come from HUXIAO_BACKUP_PG_BIN_DIR,
+# else /usr/lib/postgresql/<server major>/bin, else PATH.
+HUXIAO_BACKUP_DIR = Path(env_str("HUXIAO_BACKUP_DIR", str(VAR_DIR / "backups")))
+HUXIAO_BACKUP_KEEP = env_int("HUXIAO_BACKUP_KEEP", 14)
+HUXIAO_BACKUP_SCHEDULE = env_bool("HUXIAO_BACKUP_SCHEDULE", PRODUCTION)
+HUXIAO_BACKUP_PG_BIN_DIR = env_str("HUXIAO_BACKUP_PG_BIN_DIR", "")
+
 # WebSockets are served by the ASGI server (ADR 0002). In embedded mode it listens on its
 # own port and pages are told where; behind nginx it is the same origin under /ws/.
 HUXIAO_WS_URL = env_str("HUXIAO_WS_URL")  # e.g. "/ws/" behind nginx
 HUXIAO_WS_PORT = env_int("HUXIAO_WS_PORT", 8001)
 
 SESSION_COOKIE_HTTPONLY = True
+# A session lasts one shift at most; police and office sessions also end after 30 min
+# without a request, school sessions (gate kiosks, class tablets) only at the end (ADR 0034).
+SESSION_COOKIE_AGE = env_int("HUXIAO_SESSION_SECONDS", 8 * 3600)
+SESSION_IDLE_SECONDS = env_int("HUXIAO_SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_IDLE_SECONDS_SCHOOL = env_int("HUXIAO_SESSION_IDLE_SECONDS_SCHOOL", 0)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("HUXIAO_SESSION_BROWSER_CLOSE", False)
+# Content-Security-Policy (huxiao/core/csp.py): report-only while trying a change.
+HUXIAO_CSP_REPORT_ONLY = env_bool("HUXIAO_CSP_REPORT_ONLY", False)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "huxiao.core.views.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Probes and the metrics scraper talk plain HTTP to an application port on the host (nginx
+# answers /metrics with 404): they are answered, never redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("HUXIAO_SSL_REDIRECT", True)
@@ -295,21 +335,56 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("HUXIAO_HSTS_PRELOAD", False)
     SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
+# Logs (huxiao/core/logging.py, ADR 0034): one JSON object per line in production, a plain
+# line elsewhere; both carry the request id. The access log (one line per request, never a
+# query string or a body) is on except in tests; off, it still logs the 5xx answers.
+HUXIAO_LOG_FORMAT = env_str("HUXIAO_LOG_FORMAT", "json" if PRODUCTION else "plain")
+if HUXIAO_LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("HUXIAO_LOG_FORMAT must be json or plain")
+HUXIAO_ACCESS_LOG = env_bool("HUXIAO_ACCESS_LOG", HUXIAO_ENV != "test")
+# /metrics (huxiao/core/observability.py): these client addresses or networks, or a bearer
+# token equal to HUXIAO_METRICS_TOKEN; others get a 404. Several processes need
+# PROMETHEUS_MULTIPROC_DIR (see huxiao/core/metrics.py).
+HUXIAO_METRICS_ALLOWED = env_list("HUXIAO_METRICS_ALLOWED", ["127.0.0.1", "::1"])
+HUXIAO_METRICS_TOKEN = env_str("HUXIAO_METRICS_TOKEN")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"()": "huxiao.core.logging.PlainFormatter"},
+        "json": {"()": "huxiao.core.logging.JsonFormatter"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request": {"()": "huxiao.core.logging.RequestContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": HUXIAO_LOG_FORMAT,
+            "filters": ["request"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("HUXIAO_LOG_LEVEL", "INFO")},
     "loggers": {
+        "huxiao.access": {"level": "INFO" if HUXIAO_ACCESS_LOG else "WARNING"},
+        # run_huey gives the "huey" logger a handler of its own when it has none, and the
+        # root's printed every worker line a second time.
+        "huey": {"handlers": ["console"], "propagate": False},
         "django.request": {"level": "ERROR"},
         "django.security.DisallowedHost": {"level": "ERROR"},
+        # WeasyPrint logs every rendering step at INFO (ADR 0033).
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# The command dashboard's slow panels (hazards, compliance, posts, drills, warnings, gate,
+# register) are kept this long per viewer and area; alarms and health alerts are always read
+# live (huxiao/reports/dashboard_selectors.py). 0: read everything on every request.
+DASHBOARD_CACHE_SECONDS = env_int(
+    "HUXIAO_DASHBOARD_CACHE_SECONDS", 0 if HUXIAO_ENV == "test" else 30
+)
 
 # One-click alarms (ADR 0011).
 ALARM_CANCEL_WINDOW_SECONDS = env_int("HUXIAO_ALARM_CANCEL_WINDOW_SECONDS", 10)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("drills/", include("huxiao.drills.urls")),
     path("transport/", include("huxiao.transport.urls")),
     path("health/", include("huxiao.health.urls")),
+    path("reports/", include("huxiao.reports.urls")),
     path("intel/", include("huxiao.intel.urls")),
     path("notify/", include("huxiao.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

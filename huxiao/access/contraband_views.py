@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from huxiao.access import contraband_selectors, contraband_services, photos
 from huxiao.access.choices import ContrabandCategory
 from huxiao.access.contraband_forms import HandlingForm, InterceptionForm
-from huxiao.access.pass_pages import choose_school, gate_school, submit
+from huxiao.access.pass_pages import choose_school, gate_school, school_of, submit
 from huxiao.access.pass_pages import object_id as _id
 from huxiao.access.pass_selectors import require_any
 from huxiao.core.roles import Action
@@ -29,15 +29,21 @@ def _readers(user) -> frozenset[int]:
     return ids
 
 
+def list_filters(actor, query):
+    """The list's reader schools, its school (None: several and none chosen) and category;
+    shared by the page and its export."""
+    ids = _readers(actor)
+    school = school_of(query.get("school") or "", ids)
+    category = query.get("category", "")
+    return ids, school, category if category in ContrabandCategory.values else ""
+
+
 @login_required
 @require_safe
 def contraband_list(request):
-    ids = _readers(request.user)
-    school = gate_school(request, ids)
+    ids, school, category = list_filters(request.user, request.GET)
     if school is None:
         return choose_school(request, ids, _("Prohibited items"))
-    category = request.GET.get("category", "")
-    category = category if category in ContrabandCategory.values else ""
     rows = contraband_selectors.interception_list(
         actor=request.user, school_id=school.pk, category=category
     )

@@ -43,6 +43,7 @@ BROWSER_ONLY_MIDDLEWARE = frozenset(
         "django.contrib.messages.middleware.MessageMiddleware",
         "django_htmx.middleware.HtmxMiddleware",
         "huxiao.core.middleware.HtmxLoginRedirectMiddleware",
+        "huxiao.accounts.middleware.SessionIdleTimeoutMiddleware",
     }
 )
 

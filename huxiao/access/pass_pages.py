@@ -32,7 +32,11 @@ def submit(form, call) -> bool:
 def gate_school(request, ids: frozenset[int]) -> Organization | None:
     """The school a gate page works on: `school` from the query or form, or the only one in
     `ids`. None when the user has several and chose none; another school is 404."""
-    raw = request.POST.get("school") or request.GET.get("school") or ""
+    return school_of(request.POST.get("school") or request.GET.get("school") or "", ids)
+
+
+def school_of(raw: str, ids: frozenset[int]) -> Organization | None:
+    """`gate_school` from the raw `school` parameter (a list page's export passes its query)."""
     if not raw:
         if len(ids) != 1:
             return None

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from huxiao.access import contraband_views, pass_selectors, pass_services, vehicle_views
 from huxiao.access.choices import PassKind, ScanResult
 from huxiao.access.pass_forms import PassForm, RevokeForm, ScanForm
-from huxiao.access.pass_pages import choose_school, gate_school, submit
+from huxiao.access.pass_pages import choose_school, gate_school, school_of, submit
 from huxiao.access.pass_pages import object_id as _id
 from huxiao.access.pass_selectors import require_any
 from huxiao.core.roles import Action
@@ -29,17 +29,24 @@ from huxiao.people.models import Staff
 # ------------------------------------------------------------------ passes
 
 
+def list_filters(actor, query):
+    """The pass list's schools, school (None: several and none chosen), kind and state;
+    shared by the page and its export."""
+    ids = require_any(actor, Action.MANAGE_GATE)
+    school = school_of(query.get("school") or "", ids)
+    kind = query.get("kind", "")
+    state = query.get("state", "")
+    kind = kind if kind in PassKind.values else ""
+    state = state if state in pass_selectors.PASS_STATES else ""
+    return ids, school, kind, state
+
+
 @login_required
 @require_safe
 def pass_list(request):
-    ids = require_any(request.user, Action.MANAGE_GATE)
-    school = gate_school(request, ids)
+    ids, school, kind, state = list_filters(request.user, request.GET)
     if school is None:
         return choose_school(request, ids, _("Passes"))
-    kind = request.GET.get("kind", "")
-    state = request.GET.get("state", "")
-    kind = kind if kind in PassKind.values else ""
-    state = state if state in pass_selectors.PASS_STATES else ""
     passes = pass_selectors.pass_list(
         actor=request.user, school_id=school.pk, kind=kind, state=state
     )

@@ -45,7 +45,9 @@ def normalise_plate(value) -> str:
     """Upper case, half-width, without spaces and middle dots: 'ｊｉｎ' forms and
     '京a·12345 ' both become '京A12345'."""
     text = unicodedata.normalize("NFKC", str(value or "")[:MAX_INPUT])
-    return _SEPARATORS.sub("", text).upper()
+    # NUL is never part of a plate, and PostgreSQL refuses it even in a lookup (a 500 the
+    # fuzz tests found); dropped, the rest is validated as usual.
+    return _SEPARATORS.sub("", text).replace("\x00", "").upper()
 
 
 def clean_plate(value, *, required: bool = True) -> str:

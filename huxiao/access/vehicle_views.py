@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from huxiao.access import vehicle_selectors, vehicle_services
-from huxiao.access.pass_pages import choose_school, gate_school, submit
+from huxiao.access.pass_pages import choose_school, gate_school, school_of, submit
 from huxiao.access.pass_pages import object_id as _id
 from huxiao.access.pass_selectors import require_any
 from huxiao.access.vehicle_forms import VehicleEntryForm
@@ -32,16 +32,29 @@ def _readers(user) -> frozenset[int]:
     return ids
 
 
+def list_school(actor, query):
+    """The reader schools and the school of the vehicle list (None: several and none
+    chosen); shared by the page and its export."""
+    ids = _readers(actor)
+    return ids, school_of(query.get("school") or "", ids)
+
+
+def movements(actor, school):
+    """The vehicles inside, then those that left (newest first): the page and its export."""
+    return (
+        vehicle_selectors.movement_list(actor=actor, school_id=school.pk, inside=True),
+        vehicle_selectors.movement_list(actor=actor, school_id=school.pk, inside=False),
+    )
+
+
 @login_required
 @require_safe
 def vehicle_list(request):
     """Vehicles inside now, then today's and earlier movements."""
-    ids = _readers(request.user)
-    school = gate_school(request, ids)
+    ids, school = list_school(request.user, request.GET)
     if school is None:
         return choose_school(request, ids, _("Vehicles"))
-    inside = vehicle_selectors.movement_list(actor=request.user, school_id=school.pk, inside=True)
-    left = vehicle_selectors.movement_list(actor=request.user, school_id=school.pk, inside=False)
+    inside, left = movements(request.user, school)
     return render(
         request,
         "access/passes/vehicle_list.html",

@@ -475,6 +475,7 @@ def blocklist(request, school_id: int):
             {
                 "school": school,
                 "entries": selectors.blocklist(school=school),
+                "export_query": urlencode({"school": school.pk}),
                 "values": values,
                 "errors": errors,
             }

@@ -87,3 +87,35 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.ip} {self.at:%Y-%m-%d %H:%M}"
+
+
+class TwoFactor(models.Model):
+    """A user's TOTP second factor (RFC 6238) and their one-time recovery codes.
+
+    The shared secret is encrypted with the data key (huxiao/core/crypto.py, so it rotates
+    with `rotate_data_key`); recovery codes are kept as SHA-256 digests only and shown once.
+    A row without `confirmed_at` is an enrolment under way: the secret was shown but no
+    code has proved the authenticator holds it yet.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="two_factor",
+        verbose_name=_("user"),
+    )
+    secret_encrypted = models.TextField(_("TOTP secret (encrypted)"))
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    recovery_hashes = models.JSONField(_("recovery code digests"), default=list, blank=True)
+    # The last 30-second step accepted: a code is good once, never replayed in its window.
+    last_used_step = models.BigIntegerField(_("last used time step"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    audit_exclude = ("secret_encrypted", "recovery_hashes", "last_used_step")
+
+    class Meta:
+        verbose_name = _("two-factor authentication")
+        verbose_name_plural = _("two-factor authentication")
+
+    def __str__(self) -> str:
+        return f"2FA {self.user}"

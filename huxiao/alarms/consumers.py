@@ -296,7 +296,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         interval = float(getattr(settings, "ALARM_CONSOLE_REFRESH_SECONDS", REFRESH_SECONDS))
         while True:
             # Spread the sockets' refreshes so they do not all query at once.
-            await asyncio.sleep(interval * random.uniform(0.8, 1.2))
+            await asyncio.sleep(interval * random.uniform(0.8, 1.2))  # noqa: S311 - jitter
             try:
                 if not await self.refresh_groups():
                     return

@@ -34,7 +34,9 @@ def _date_field(label) -> forms.DateField:
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD, e.g. 2025-03-01.")},
         widget=forms.DateInput(
-            attrs={"type": "date", "onchange": "this.form.period.value='custom'"},
+            # Picking a date switches the period to "custom" (huxiao/behaviours.js; no inline
+            # handler under the Content-Security-Policy).
+            attrs={"type": "date", "data-set-on-change": "period=custom"},
             format="%Y-%m-%d",
         ),
     )

@@ -48,7 +48,7 @@ class ErrorCode:
     PAYLOAD_TOO_LARGE = "payload_too_large"
     MALFORMED_JSON = "malformed_json"
     NOT_AN_OBJECT = "not_an_object"
-    INVALID_TOKEN = "invalid_token"
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 - a refusal reason, not a secret
     DEVICE_MISMATCH = "device_mismatch"
     UNKNOWN_KIND = "unknown_kind"
     INVALID_FIELD = "invalid_field"

@@ -21,6 +21,7 @@ from huxiao.alarms import events
 from huxiao.alarms.choices import OPEN_STATUSES, AlarmEventType, AlarmKind, AlarmSource, AlarmStatus
 from huxiao.alarms.models import Alarm, AlarmEvent
 from huxiao.audit.services import audit_create, audit_record
+from huxiao.core import metrics
 from huxiao.core.names import acting_user, actor_label
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action
@@ -88,7 +89,8 @@ def alarm_raise(
     """Raise an alarm. Returns (alarm, created).
 
     With an idempotency key, a retry with the same key and body returns the first alarm
-    (created False); the same key with a different body raises IdempotencyConflict.
+    (created False) and pushes its raised event again; the same key with a different body
+    raises IdempotencyConflict.
     """
     require(actor, Action.RAISE_ALARM, school.pk)
     if not school.is_school:
@@ -158,6 +160,17 @@ def _replay(scope: str, key: str, fingerprint: str) -> Alarm | None:
     alarm = Alarm.objects.select_related("school").get(pk=found[0])
     if alarm.request_fingerprint != fingerprint:
         raise IdempotencyConflict(alarm)
+    # The first request may have died between its commit and its push (a killed server): its
+    # box got no answer and retries, so the retry pushes the same event again. With Redis no
+    # tail follows the table for an open console (consumers.py); consoles drop an event_id
+    # they already have. Only while nobody has answered it: once acknowledged (or cancelled)
+    # that later event carried the alarm to every console, and a replayed "raised" would put
+    # a "new alarm" banner on a dashboard opened since.
+    if alarm.status != AlarmStatus.RAISED:
+        return alarm
+    raised = alarm.events.filter(type=AlarmEventType.RAISED).order_by("pk").first()
+    if raised is not None:
+        events.publish_on_commit(raised, alarm)
     return alarm
 
 
@@ -211,6 +224,7 @@ def alarm_acknowledge(*, actor, alarm: Alarm, now=None) -> Alarm:
     alarm.status = AlarmStatus.ACKNOWLEDGED
     alarm.acknowledged_at, alarm.acknowledged_by = now, actor
     alarm.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    metrics.alarm_acknowledged(alarm)
     return _step(
         alarm,
         actor,
@@ -236,6 +250,7 @@ def alarm_dispatch(*, actor, alarm: Alarm, units: str, now=None) -> Alarm:
         _event(
             alarm, AlarmEventType.ACKNOWLEDGED, actor=actor, at=now, ack_seconds=alarm.ack_seconds
         )
+        metrics.alarm_acknowledged(alarm)
     if alarm.status != AlarmStatus.ARRIVED:
         alarm.status = AlarmStatus.DISPATCHED
     alarm.dispatched_at = alarm.dispatched_at or now
@@ -269,6 +284,7 @@ def alarm_arrive(*, actor, alarm: Alarm, now=None) -> Alarm:
     now = now or timezone.now()
     if alarm.acknowledged_at is None:
         alarm.acknowledged_at, alarm.acknowledged_by = now, actor
+        metrics.alarm_acknowledged(alarm)
     alarm.status = AlarmStatus.ARRIVED
     alarm.arrived_at = now
     alarm.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "arrived_at"])
@@ -293,6 +309,7 @@ def alarm_resolve(*, actor, alarm: Alarm, outcome: str, now=None) -> Alarm:
     now = now or timezone.now()
     if alarm.acknowledged_at is None:
         alarm.acknowledged_at, alarm.acknowledged_by = now, actor
+        metrics.alarm_acknowledged(alarm)
     alarm.status = AlarmStatus.RESOLVED
     alarm.resolved_at, alarm.outcome = now, text
     alarm.save(

@@ -90,15 +90,25 @@ def latest_event_id(user) -> int:
     )
 
 
-def recently_closed(user) -> list[Alarm]:
+def recently_closed_queryset(user):
     since = timezone.now() - dt.timedelta(hours=RECENTLY_CLOSED_HOURS)
-    return list(
+    return (
         Alarm.objects.visible_to(user, Action.VIEW_ALARM)
         .exclude(status__in=OPEN_STATUSES)
         .filter(raised_at__gte=since)
         .select_related("school", "raised_by", "raised_by_device", "acknowledged_by")
-        .order_by("-raised_at", "-pk")[:RECENTLY_CLOSED_LIMIT]
+        .order_by("-raised_at", "-pk")
     )
+
+
+def recently_closed(user) -> list[Alarm]:
+    return list(recently_closed_queryset(user)[:RECENTLY_CLOSED_LIMIT])
+
+
+def console_alarms(user):
+    """The console's two lists as querysets: the open alarms, then those closed in the last
+    24 hours (the page caps them; its export does not)."""
+    return selectors.alarm_list(actor=user, status="open"), recently_closed_queryset(user)
 
 
 def _common(request) -> dict:
@@ -119,11 +129,11 @@ def console_config(request) -> dict:
     user = request.user
     # Read the watermark first: anything committed after it reaches the page as an event.
     last_event_id = latest_event_id(user)
-    open_alarms = selectors.alarm_list(actor=user, status="open")[:OPEN_LIMIT]
+    open_alarms, _closed = console_alarms(user)
     return {
         **_common(request),
         "last_event_id": last_event_id,
-        "open": [alarm_payload(a) for a in open_alarms],
+        "open": [alarm_payload(a) for a in open_alarms[:OPEN_LIMIT]],
         "closed": [alarm_payload(a) for a in recently_closed(user)],
         "respond_school_ids": sorted(visible_school_ids(user, Action.RESPOND_ALARM)),
         # Silent alerts already waiting (gate holds, contraband); new ones come by socket.

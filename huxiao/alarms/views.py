@@ -22,11 +22,23 @@ from huxiao.core.roles import Action
 from huxiao.core.scoping import can, visible_school_ids
 
 
+def require_alarm_viewer(user) -> None:
+    """The console and the statistics (and their exports): 403 for who sees no alarm."""
+    if not visible_school_ids(user, Action.VIEW_ALARM):
+        raise PermissionDenied
+
+
+def stats_period(user, query) -> ResponseStatsForm:
+    """The statistics' period form bound to the query (the page and its export); 403 for
+    who sees no alarm."""
+    require_alarm_viewer(user)
+    return ResponseStatsForm(query)
+
+
 @login_required
 def console(request):
     """Live open alarms of the user's scope; loud while any is unacknowledged."""
-    if not visible_school_ids(request.user, Action.VIEW_ALARM):
-        raise PermissionDenied
+    require_alarm_viewer(request.user)
     return render(
         request,
         "alarms/console.html",
@@ -38,9 +50,7 @@ def console(request):
 @require_safe
 def stats(request):
     """Response times per police station and per school over a period (ADR 0014)."""
-    if not visible_school_ids(request.user, Action.VIEW_ALARM):
-        raise PermissionDenied
-    form = ResponseStatsForm(request.GET)
+    form = stats_period(request.user, request.GET)
     context = {"form": form, "by_station": None, "by_school": None, "nav_active": "alarm_console"}
     if not form.is_valid():
         return render(request, "alarms/stats.html", context, status=400)

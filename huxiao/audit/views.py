@@ -18,17 +18,23 @@ def _int(value):
     return number if 0 < number < 2**63 else None
 
 
+def event_filters(actor, query) -> dict:
+    """The page's filters from its query string (the page and its export); 403 for a role
+    that audits nowhere."""
+    if not visible_school_ids(actor, Action.VIEW_AUDIT):
+        raise PermissionDenied
+    return {
+        "object_type": query.get("object_type", "")[:100],
+        "object_id": query.get("object_id", "")[:64],
+        "user_id": _int(query.get("user")),
+        "school_id": _int(query.get("school")),
+    }
+
+
 @login_required
 def event_list(request):
     """The trail per object (?object_type=&object_id=) and per user (?user=)."""
-    if not visible_school_ids(request.user, Action.VIEW_AUDIT):
-        raise PermissionDenied
-    filters = {
-        "object_type": request.GET.get("object_type", "")[:100],
-        "object_id": request.GET.get("object_id", "")[:64],
-        "user_id": _int(request.GET.get("user")),
-        "school_id": _int(request.GET.get("school")),
-    }
+    filters = event_filters(request.user, request.GET)
     events = audit_event_list(actor=request.user, **filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     template = "audit/_events.html" if request.htmx else "audit/event_list.html"

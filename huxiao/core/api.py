@@ -8,12 +8,15 @@ from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import REF_TEMPLATE, OpenAPISchema
 from ninja.responses import NinjaJSONEncoder
+from ninja.schema import NinjaGenerateJsonSchema
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import Field
 
@@ -50,18 +53,113 @@ class SessionAuth(APIKeyCookie):
         return None
 
 
-api = NinjaAPI(
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = {}
+
+
+# The error statuses any operation may answer (ADR 0006), each with the one error body.
+# Declared in the OpenAPI document so that clients (and the fuzz tests' status-code check)
+# know them; an operation's own declaration of one of them wins.
+ERROR_RESPONSES = {
+    400: "Invalid input (schema or domain rules)",
+    401: "Authentication required",
+    403: "The role does not allow this action",
+    404: "Not found, or outside the caller's scope",
+    429: "Too many attempts; locked out for a while",
+    503: "The database is briefly unavailable; send the same request again",
+}
+
+
+def _renamed_refs(node, renames: dict[str, str]):
+    if isinstance(node, dict):
+        return {
+            key: (
+                REF_TEMPLATE.format(model=renames[value.rsplit("/", 1)[1]])
+                if key == "$ref" and isinstance(value, str) and value.rsplit("/", 1)[1] in renames
+                else _renamed_refs(value, renames)
+            )
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_renamed_refs(item, renames) for item in node]
+    return node
+
+
+class UniqueNamesOpenAPISchema(OpenAPISchema):
+    """ninja merges every model's $defs into components/schemas by class name, so two apps'
+    `StaffOut` (or `ReportOut`, `ShiftList` …) became one, and operations documented another
+    app's response (found by the fuzz tests). Here a definition whose name is taken by a
+    different one is renamed (`StaffOut2`, …), with the references of that model."""
+
+    def _create_schema_from_model(self, model, by_alias=True, remove_level=True, mode="validation"):
+        if hasattr(model, "__ninja_flatten_map__"):
+            return super()._create_schema_from_model(model, by_alias, remove_level, mode)
+        schema = model.model_json_schema(
+            ref_template=REF_TEMPLATE,
+            by_alias=by_alias,
+            schema_generator=NinjaGenerateJsonSchema,
+            mode=mode,
+        ).copy()
+        renames: dict[str, str] = {}
+        while True:  # a definition that refers to a renamed one differs too: repeat
+            definitions = schema.get("$defs", {})
+            clashes = {
+                name: body
+                for name, body in definitions.items()
+                if name in self.schemas and self.schemas[name] != body and name not in renames
+            }
+            if not clashes:
+                break
+            for name in clashes:
+                number = 2
+                while f"{name}{number}" in self.schemas and self.schemas[
+                    f"{name}{number}"
+                ] != _renamed_refs(definitions[name], {**renames, name: f"{name}{number}"}):
+                    number += 1
+                renames[name] = f"{name}{number}"
+            schema = _renamed_refs(schema, renames)
+            schema["$defs"] = {renames.get(k, k): v for k, v in schema["$defs"].items()}
+        if schema.get("$defs"):
+            self.add_schema_definitions(schema.pop("$defs"))
+        if remove_level and len(schema["properties"]) == 1:
+            name, details = next(iter(schema["properties"].items()))
+            return details, name in schema.get("required", {})
+        return schema, True
+
+
+class HuXiaoAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document has one component per schema (UniqueNamesOpenAPISchema)
+    and lists the error answers of ADR 0006 on every operation."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        schema = UniqueNamesOpenAPISchema(self, path_prefix)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault(
+            "ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        )
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for path_item in schema.get("paths", {}).values():
+            for method, operation in path_item.items():
+                if method not in {"get", "put", "post", "patch", "delete"}:
+                    continue
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_RESPONSES.items():
+                    # ninja keys the declared statuses by int; JSON makes them strings.
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {"description": description, "content": body}
+        return schema
+
+
+api = HuXiaoAPI(
     title="HuXiao API",
     version="1",
     urls_namespace="api",
     auth=[BearerAuth(), SessionAuth()],
     docs_url="/docs",
 )
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: dict[str, list[str]] = {}
 
 
 def error_response(request, status: int, detail: str, errors: dict | None = None):
@@ -104,6 +202,22 @@ def _forbidden(request, exc):
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
     return error_response(request, 401, _("Authentication required."))
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request, exc):
+    # The database went away (restarted, failed over, a full connection table): not a bug
+    # and not the client's fault. 503 tells a box or app to send the same request again;
+    # the Idempotency-Key makes that safe even if this one committed.
+    logger.warning(
+        "api database unavailable request_id=%s: %s", getattr(request, "request_id", ""), exc
+    )
+    response = error_response(
+        request, 503, _("The service is briefly unavailable. Please try again in a moment.")
+    )
+    response["Retry-After"] = "2"
+    return response
 
 
 @api.exception_handler(Exception)
@@ -163,6 +277,7 @@ def register_routers() -> NinjaAPI:
     from huxiao.orgs.api import router as orgs_router
     from huxiao.patrols.api import router as patrols_router
     from huxiao.people.api import router as people_router
+    from huxiao.reports.api import router as reports_router
     from huxiao.security.api import router as security_router
     from huxiao.supervision.api import router as supervision_router
     from huxiao.transport.api import router as transport_router
@@ -183,5 +298,6 @@ def register_routers() -> NinjaAPI:
     api.add_router("/", drills_router)
     api.add_router("/", transport_router)
     api.add_router("/", health_router)
+    api.add_router("/", reports_router)
     _registered = True
     return api

@@ -81,3 +81,21 @@ def lookup_hash(value: str) -> str:
     """Keyed hash for exact lookup; equal inputs give equal hashes, nothing else leaks."""
     _, _, hash_key = _keyring()
     return hmac.new(hash_key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def current_key_id() -> str:
+    """The id of HUXIAO_DATA_KEY: what `encrypt` writes into every new ciphertext."""
+    return _keyring()[0]
+
+
+def key_id_of(token: str) -> str:
+    """The key id a ciphertext names ("" for something that is not one of ours)."""
+    version, _sep, rest = (token or "").partition(":")
+    return rest.split(":", 1)[0] if version == _VERSION and ":" in rest else ""
+
+
+def reencrypt(token: str) -> str:
+    """The same plaintext under the current key (unchanged if it already is)."""
+    if key_id_of(token) == current_key_id():
+        return token
+    return encrypt(decrypt(token))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -78,9 +79,26 @@ def group_send_on_commit(groups: list[str], message: dict, *, label: str = "") -
             except Exception:  # noqa: BLE001 - a push failure must not fail the write
                 logger.exception("publish failed groups=%s event=%s", groups, label)
                 return
-        async_to_sync(_send_all)(layer)
+        _run_blocking(_send_all, layer)
 
     transaction.on_commit(_send)
+
+
+def _run_blocking(coroutine_function, *args) -> None:
+    """Run an async function to completion from sync code. A thread that already runs an
+    event loop (a sync service called from async code, or a browser test driving Playwright
+    in the same thread) cannot use async_to_sync: there the send runs in a short-lived
+    thread of its own, bounded by the publish timeout."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(coroutine_function)(*args)
+        return
+    worker = threading.Thread(
+        target=lambda: async_to_sync(coroutine_function)(*args), name="publish", daemon=True
+    )
+    worker.start()
+    worker.join(PUBLISH_TIMEOUT_SECONDS + 1)
 
 
 def publish_on_commit(groups: list[str], event_type: str, payload: dict) -> None:

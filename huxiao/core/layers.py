@@ -177,7 +177,8 @@ class RelayChannelLayer(InMemoryChannelLayer):
         """InMemoryChannelLayer.group_send without a task and a deep copy per member: the
         message is copied once and each member gets a shallow copy of it. A member whose
         queue is full misses it (as in Channels); consoles catch up from the database."""
-        assert isinstance(message, dict), "Message is not a dict"
+        if not isinstance(message, dict):
+            raise TypeError("Message is not a dict")
         self.require_valid_group_name(group)
         self._clean_expired()
         members = self.groups.get(group)

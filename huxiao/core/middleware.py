@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.shortcuts import resolve_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
-from huxiao.core import request_context
+from huxiao.core import observability, request_context
 
 logger = logging.getLogger("huxiao.request")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -36,12 +37,15 @@ def client_ip(request) -> str:
 
 
 class RequestIdMiddleware:
-    """Gives every request an id (or keeps a well-formed one from the proxy)."""
+    """Gives every request an id (or keeps a well-formed one from the proxy), which every
+    log record of the request carries, and records the request's metrics and access line
+    (huxiao/core/observability.py). Also in the gate lane: keep it cheap."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
@@ -50,9 +54,12 @@ class RequestIdMiddleware:
                 request_id=request_id, ip=client_ip(request), path=request.path[:255]
             )
         )
+        request_token = observability.enter_request(request)
         try:
             response = self.get_response(request)
+            observability.request_finished(request, response, started)
         finally:
+            observability.leave_request(request_token)
             request_context.reset(token)
         response["X-Request-ID"] = request_id
         return response

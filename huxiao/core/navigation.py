@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from huxiao.core.roles import POLICE_KINDS, SCHOOL_KINDS, Action, OrgKind
@@ -11,6 +11,7 @@ from huxiao.core.scoping import memberships_of, visible_school_ids
 
 def navigation_for(user, membership) -> list[dict]:
     items = [{"label": _("Home"), "url": reverse("core:home"), "key": "home"}]
+    items.extend(_dashboard_items(user))
     # Alarms come first: in an emergency nobody should have to look for them.
     if visible_school_ids(user, Action.RAISE_ALARM):
         items.append(
@@ -160,6 +161,7 @@ def navigation_for(user, membership) -> list[dict]:
         items.append(
             {"label": _("School cases"), "url": reverse("intel:case_list"), "key": "cases"}
         )
+    items.extend(_report_items(user))
     # Scoped by police station, not by school (ADR 0017): only the register's keepers.
     from huxiao.intel.rules import can_use_register
 
@@ -285,6 +287,40 @@ def _transport_items(user) -> list[dict]:
             }
         )
     return items
+
+
+def _url_or_none(name: str, *args) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _dashboard_items(user) -> list[dict]:
+    """Dashboards and scorecards (ADR 0033): the command dashboard for the offices and the
+    police (their county, town or jurisdiction); a school's own scorecard for its members."""
+    items = []
+    if visible_school_ids(user, Action.VIEW_DASHBOARD):
+        url = _url_or_none("reports:dashboard")
+        if url:
+            items.append({"label": _("Dashboard"), "url": url, "key": "dashboard"})
+    elif _only_school_member(user) and visible_school_ids(user, Action.VIEW):
+        url = _url_or_none("reports:my_scorecard")
+        if url:
+            items.append({"label": _("Scorecard"), "url": url, "key": "scorecard"})
+    return items
+
+
+def _report_items(user) -> list[dict]:
+    """Generated reports: for those who request monthly reports, and for anyone who has
+    generated a document or an export (to find it again)."""
+    from huxiao.reports.models import Report
+
+    if visible_school_ids(user, Action.GENERATE_REPORTS) or (
+        getattr(user, "pk", None) and Report.objects.filter(requested_by_id=user.pk).exists()
+    ):
+        return [{"label": _("Reports"), "url": reverse("reports:list"), "key": "reports"}]
+    return []
 
 
 def _health_items(user) -> list[dict]:

@@ -158,6 +158,13 @@ class Action(models.TextChoices):
     MANAGE_HEALTH_RULES = "manage_health_rules", _("Keep the county's cluster-alert thresholds")
     SUSPEND_CLASSES = "suspend_classes", _("Decide class suspensions")
     VIEW_SUSPENSION = "view_suspension", _("See class suspensions")
+    # Dashboards and reports (issue 10, ADR 0033): VIEW_DASHBOARD opens the command
+    # dashboard of the holder's county, town or police jurisdiction (each panel also needs
+    # the action of the app it reads, so police never see health figures and only police
+    # see the register's counts); GENERATE_REPORTS requests the monthly report of a town
+    # or the county (offices only). A school's scorecard needs VIEW of that school.
+    VIEW_DASHBOARD = "view_dashboard", _("See the command dashboard")
+    GENERATE_REPORTS = "generate_reports", _("Generate monthly reports")
     # The high-risk persons register: police of the jurisdiction only (ADR to come).
     VIEW_REGISTER = "view_register", _("See the high-risk persons register")
     EDIT_REGISTER = "edit_register", _("Edit the high-risk persons register")
@@ -192,9 +199,12 @@ _POLICE = {
     A.LOG_PATROL,
     A.VIEW_COVERAGE,
     A.HANDLE_WARNING,
+    A.VIEW_DASHBOARD,
 }
 # Town and county command receive alarms; the health centre does not (ADR 0011).
-_COMMAND = {A.VIEW_ALARM, A.VIEW_COVERAGE}
+_COMMAND = {A.VIEW_ALARM, A.VIEW_COVERAGE, A.VIEW_DASHBOARD}
+# The offices that report to the Party committee and government every month (§1 三(三)).
+_REPORT = {A.GENERATE_REPORTS}
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.PRINCIPAL: frozenset(
         _SCHOOL_STAFF
@@ -324,6 +334,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.MANAGE_ACTIVITY_RULES,
             A.VIEW_SUSPENSION,
         }
+        | _REPORT
     ),
     Role.GOVERNANCE_COORDINATOR: frozenset(
         _COMMAND
@@ -342,12 +353,20 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             A.MANAGE_ACTIVITY_RULES,
             A.VIEW_SUSPENSION,
         }
+        | _REPORT
     ),
     # The health centre (§3 4–8): alerts, cases, transfer, contact advice, the thresholds.
     Role.HEALTH_OFFICER: frozenset(
-        {A.VIEW, A.VIEW_HEALTH, A.MANAGE_HEALTH, A.MANAGE_HEALTH_RULES, A.VIEW_SUSPENSION}
+        {
+            A.VIEW,
+            A.VIEW_HEALTH,
+            A.MANAGE_HEALTH,
+            A.MANAGE_HEALTH_RULES,
+            A.VIEW_SUSPENSION,
+            A.VIEW_DASHBOARD,
+        }
     ),
-    Role.GOVERNMENT_LIAISON: frozenset(_COMMAND | {A.VIEW, A.VIEW_SUSPENSION}),
+    Role.GOVERNMENT_LIAISON: frozenset(_COMMAND | _REPORT | {A.VIEW, A.VIEW_SUSPENSION}),
 }
 # Members of county-level organizations (no town) also read the audit trail of the county.
 COUNTY_EXTRA_ACTIONS = frozenset({A.VIEW_AUDIT})

@@ -2,8 +2,9 @@ from django.urls import path
 
 from huxiao.alarms.consumers import ConsoleConsumer
 from huxiao.core.consumers import EventsConsumer
+from huxiao.core.observability import counted_websocket
 
 websocket_urlpatterns = [
-    path("ws/events/", EventsConsumer.as_asgi()),
-    path("ws/console/", ConsoleConsumer.as_asgi()),
+    path("ws/events/", counted_websocket(EventsConsumer.as_asgi(), "events")),
+    path("ws/console/", counted_websocket(ConsoleConsumer.as_asgi(), "console")),
 ]

@@ -188,3 +188,56 @@ class MultiSchoolQuerySet(models.QuerySet):
 
 
 ScopedManager = models.Manager.from_queryset(ScopedQuerySet)
+
+
+class _NarrowedScope(dict):
+    """The scope cache of a `narrowed_to` principal: every ("schools", action) asked is the
+    user's own set for that action cut down to the chosen schools, computed when first
+    asked; the memberships are the user's."""
+
+    def __init__(self, user, school_ids: frozenset[int]):
+        super().__init__()
+        self.user = user
+        self.school_ids = school_ids
+
+    def __contains__(self, key) -> bool:
+        return _is_narrowed_key(key) or super().__contains__(key)
+
+    def __missing__(self, key):
+        if key == "memberships":
+            value = list(memberships_of(self.user))
+        elif _is_narrowed_key(key):
+            value = visible_school_ids(self.user, key[1]) & self.school_ids
+        else:
+            raise KeyError(key)
+        self[key] = value
+        return value
+
+
+def _is_narrowed_key(key) -> bool:
+    return key == "memberships" or (
+        isinstance(key, tuple) and len(key) == 2 and key[0] == "schools"
+    )
+
+
+class NarrowedPrincipal:
+    """A user who, for this one read, sees only some of their schools (see `narrowed_to`).
+    Everything else (pk, username, memberships…) is the user's."""
+
+    def __init__(self, user, school_ids):
+        self._user = user
+        self._huxiao_scope_cache = _NarrowedScope(user, frozenset(school_ids))
+
+    def __getattr__(self, name):
+        return getattr(self._user, name)
+
+    def __str__(self) -> str:
+        return str(self._user)
+
+
+def narrowed_to(user, school_ids) -> NarrowedPrincipal:
+    """`user` seeing only `school_ids` of what they see, for every action: a county leader's
+    dashboard of one town reads the same selectors as the county's, each cut down to the
+    town (ADR 0033). Never widens: a school the user does not see for an action stays out.
+    For reads only — pass the user itself to services."""
+    return NarrowedPrincipal(user, school_ids)

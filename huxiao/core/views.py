@@ -115,6 +115,13 @@ def permission_denied(request, exception=None):
     return _error(request, "errors/403.html", 403)
 
 
+def csrf_failure(request, reason=""):
+    """A form posted without its CSRF token (an expired page, cookies blocked): in the
+    platform's layout and language; Django's own page carries an inline style that the
+    policy refuses."""
+    return _error(request, "errors/403_csrf.html", 403)
+
+
 def bad_request(request, exception=None):
     return _error(request, "errors/400.html", 400)
 

@@ -761,6 +761,10 @@ def _load_classes(school, plan: _SchoolPlan, tally: _Tally) -> dict[str, SchoolC
             school_class.grade = grade
             regraded.append(school_class)
     SchoolClass.objects.bulk_update(regraded, ["grade", "updated_at"])
+    if missing or regraded:  # bulk writes send no signals: the stored compliance is stale
+        from huxiao.drills.standings import touch
+
+        touch([school.pk])
     tally.add("classes", updated=len(regraded))
     return {**existing, **{c.name: c for c in missing}}
 

@@ -51,6 +51,7 @@ from huxiao.drills.drill_services import (
     drill_record_save,
 )
 from huxiao.drills.models import Activity, DrillRecord
+from huxiao.drills.standings import touch
 from huxiao.drills.terms import term_for
 from huxiao.orgs.models import Organization
 from huxiao.people.models import Child, SchoolClass, Staff
@@ -168,6 +169,7 @@ class _Loader:
                 activities.append(activity)
                 records.append(record)
         made = Activity.objects.bulk_create(activities)
+        touch({a.school_id for a in made})  # bulk writes send no signals
         for activity, record in zip(made, records, strict=True):
             record.activity = activity
         DrillRecord.objects.bulk_create(records)
@@ -260,6 +262,7 @@ class _Loader:
             ]
         )
         audit_bulk_create(actor=None, objs=made)
+        touch({a.school_id for a in made})  # bulk writes send no signals
         self.created["activities"] += len(made)
 
     def _day_after(self, days: int) -> dt.date | None:

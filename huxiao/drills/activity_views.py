@@ -45,9 +45,15 @@ def render_refusal(request, template: str, context: dict, refusal: str):
 # ------------------------------------------------------------------ list
 
 
-def _filters(request, picker) -> tuple[ActivityFilterForm, sel.ActivityFilters]:
-    data = request.GET if request.GET else None
-    form = ActivityFilterForm(data, schools=picker.schools)
+def list_filters(actor, query) -> tuple[frozenset, ActivityFilterForm, sel.ActivityFilters]:
+    """The schools the actor sees, the filter form and its filters: shared by the page and
+    its export. 403 for who sees no school, 404 for a school out of reach."""
+    ids = sel.require_any(actor, Action.VIEW)
+    school_id = _id_param(query.get("school"))
+    if school_id is not None:
+        sel.school_get(actor=actor, school_id=school_id)
+    picker = school_picker(actor=actor, school_id=school_id)
+    form = ActivityFilterForm(query if query else None, schools=picker.schools)
     filters = sel.ActivityFilters()
     if form.is_bound and form.is_valid():
         cleaned = form.cleaned_data
@@ -58,7 +64,9 @@ def _filters(request, picker) -> tuple[ActivityFilterForm, sel.ActivityFilters]:
             date_from=cleaned["date_from"],
             date_to=cleaned["date_to"],
         )
-    return form, filters
+    if len(ids) == 1:
+        filters = dataclasses.replace(filters, school_id=next(iter(ids)))
+    return ids, form, filters
 
 
 @login_required
@@ -66,14 +74,7 @@ def _filters(request, picker) -> tuple[ActivityFilterForm, sel.ActivityFilters]:
 def activity_list(request):
     """A school's activities (`?school=` for those who see several), filtered by kind,
     status and dates; the officer's activities to confirm come first."""
-    ids = sel.require_any(request.user, Action.VIEW)
-    school_id = _id_param(request.GET.get("school"))
-    if school_id is not None:
-        sel.school_get(actor=request.user, school_id=school_id)
-    picker = school_picker(actor=request.user, school_id=school_id)
-    form, filters = _filters(request, picker)
-    if len(ids) == 1:
-        filters = dataclasses.replace(filters, school_id=next(iter(ids)))
+    ids, form, filters = list_filters(request.user, request.GET)
     page = Paginator(sel.activity_list(actor=request.user, filters=filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )

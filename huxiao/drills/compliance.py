@@ -9,9 +9,11 @@ How: a fixed number of grouped queries whatever the number of schools — the sc
 counties' terms and rules, held drills per school and day, other held activities per
 school, kind, day and officer, whole-school and per-class safety-education sessions, the
 classes, the legal vice-principal assignments — then each rule kind of `rules.RULES` judges
-one school's facts in Python. Nothing is stored: a county of 1,000 schools with three years
-of weekly drills takes well under the 2 s target (bench/activities), so no cache is kept
-that could go stale when an activity is recorded late.
+one school's facts in Python. A county of 1,000 schools with three years of weekly drills
+takes well under the 2 s target (bench/activities); the overviews and the command dashboard,
+which read a county on every page, ask for the stored verdicts instead (`stored=True`,
+`drills.standings`: kept per school and day, and judged again as soon as anything they read
+changes).
 """
 
 from __future__ import annotations
@@ -45,13 +47,17 @@ class SchoolResult:
     term: Term | None
     verdicts: list[dict] = field(default_factory=list)
 
+    def outcomes(self) -> list[tuple[str, str]]:
+        """(rule, verdict) of every rule judged, in rule order."""
+        return [(v["rule"], v["verdict"]) for v in self.verdicts]
+
     def count(self, verdict: str) -> int:
-        return sum(v["verdict"] == verdict for v in self.verdicts)
+        return sum(judged == verdict for _rule, judged in self.outcomes())
 
     @property
     def is_compliant(self) -> bool:
         """No rule failed and none without data (a rule still due is not failed yet)."""
-        return bool(self.verdicts) and not (self.count(R.V.FAIL) or self.count(R.V.NO_DATA))
+        return bool(self.outcomes()) and not (self.count(R.V.FAIL) or self.count(R.V.NO_DATA))
 
     @property
     def missing_count(self) -> int:
@@ -237,15 +243,27 @@ def evaluate_terms(
 
 
 def evaluate_schools(
-    school_ids, *, term: Term | None = None, today: dt.date | None = None
+    school_ids,
+    *,
+    term: Term | None = None,
+    today: dt.date | None = None,
+    stored: bool = False,
 ) -> dict[int, SchoolResult]:
     """Each active school among `school_ids` against its county's rules in force, for
     `term` (every school) or, when None, its county's term containing `today` (local date,
-    default today), else the last term before it."""
+    default today), else the last term before it.
+
+    With `stored`, the verdicts of the current term judged today are read from the stored
+    standings where they still count (`drills.standings`: the same verdicts, kept), and
+    stored for the others; any other term or day is judged afresh."""
     today = today or timezone.localdate()
     rows = school_rows(school_ids)
     regions = {region_id for _pk, region_id in rows}
     terms = T.current_terms(regions, today) if term is None else dict.fromkeys(regions, term)
+    if stored and term is None and today == timezone.localdate():
+        from huxiao.drills import standings
+
+        return standings.stored_results(rows, terms, today, evaluate_terms)
     return evaluate_terms(rows, terms, today)
 
 

@@ -8,8 +8,9 @@ Who reads what (the same as security compliance, ADR 0028, whose reader checks a
   only, school members 403; every figure is over the schools the reader can see; a town
   without such a school is 404.
 
-Everything is computed on the fly by `compliance.evaluate_schools` (a fixed number of
-queries for any number of schools).
+A school's page is judged on the fly by `compliance.evaluate_schools` (a fixed number of
+queries for any number of schools); the overviews read the stored standings of today
+(`drills.standings`, the same verdicts kept until anything they read changes).
 """
 
 from __future__ import annotations
@@ -204,12 +205,11 @@ class Rates:
     def add(self, result) -> None:
         self.schools += 1
         self.compliant += result.is_compliant
-        for v in result.verdicts:
-            rate = self.rules.get(v["rule"])
+        for rule, verdict in result.outcomes():
+            rate = self.rules.get(rule)
             if rate is None:
-                label = str(R.RULES[v["rule"]].label)
-                rate = self.rules[v["rule"]] = RuleRate(key=v["rule"], label=label)
-            rate.counts[v["verdict"]] += 1
+                rate = self.rules[rule] = RuleRate(key=rule, label=str(R.RULES[rule].label))
+            rate.counts[verdict] += 1
 
 
 @dataclass
@@ -247,11 +247,11 @@ def _matches(result, rule: str, verdict: str) -> bool:
     if rule:
         v = result.verdict_of(rule)
         return v is not None and (not verdict or v["verdict"] == verdict)
-    return not verdict or any(v["verdict"] == verdict for v in result.verdicts)
+    return not verdict or any(judged == verdict for _rule, judged in result.outcomes())
 
 
 def _overview(schools, on, *, rule="", verdict="", rows=True) -> Overview:
-    results = compliance.evaluate_schools([s[0] for s in schools], today=on)
+    results = compliance.evaluate_schools([s[0] for s in schools], today=on, stored=True)
     rates, towns, listed = Rates(), {}, []
     for pk, name, town_id, town_name in schools:
         result = results.get(pk)
@@ -291,3 +291,10 @@ def schools_overview(*, actor, rule="", verdict="", on=None) -> Overview:
     ids = require_overview_reader(actor)
     filtered = bool(rule or verdict)
     return _overview(_schools(ids), on, rule=rule, verdict=verdict, rows=filtered)
+
+
+def area_overview(*, school_ids, on=None, rows: bool = False) -> Overview:
+    """Every active school of `school_ids`, whose reading the caller has already decided
+    (the monthly report of a town or the county, ADR 0033), evaluated on `on`, with the
+    figures per town; with `rows`, every school listed."""
+    return _overview(_schools(frozenset(school_ids)), on, rows=rows)

@@ -100,8 +100,10 @@ def compliance_school(request, school_id: int):
 # ------------------------------------------------------------------ overviews
 
 
-def _filters(request):
-    form = OverviewFilterForm(request.GET or None)
+def overview_filters(query):
+    """The overviews' filter form and filters, and the page's status (400 when the filters
+    are wrong): shared by the pages and their export."""
+    form = OverviewFilterForm(query or None)
     rule, verdict, on = form.filters()
     return form, {"rule": rule, "verdict": verdict, "on": on}, 400 if form.errors else 200
 
@@ -109,18 +111,30 @@ def _filters(request):
 @login_required
 @require_safe
 def compliance_town(request, town_id: int):
-    form, filters, status = _filters(request)
+    form, filters, status = overview_filters(request.GET)
     overview = selectors.town_overview(actor=request.user, town_id=_id(town_id), **filters)
-    context = {"overview": overview, "title": overview.town.name, "form": form}
+    query = request.GET.copy()
+    query["town"] = overview.town.pk
+    context = {
+        "overview": overview,
+        "title": overview.town.name,
+        "form": form,
+        "export_query": query.urlencode(),
+    }
     return _render_overview(request, context, filters, status, back=True)
 
 
 @login_required
 @require_safe
 def compliance_overview(request):
-    form, filters, status = _filters(request)
+    form, filters, status = overview_filters(request.GET)
     overview = selectors.schools_overview(actor=request.user, **filters)
-    context = {"overview": overview, "title": _("Safety activity compliance"), "form": form}
+    context = {
+        "overview": overview,
+        "title": _("Safety activity compliance"),
+        "form": form,
+        "export_query": request.GET.urlencode(),
+    }
     return _render_overview(request, context, filters, status, back=False)
 
 
@@ -141,12 +155,20 @@ def _render_overview(request, context, filters, status, *, back: bool):
 # ------------------------------------------------------------------ keepers
 
 
+def region_param(query) -> int | None:
+    """?region= of the keepers' pages (404 when not theirs, by the service)."""
+    raw = query.get("region", "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return _id(int(raw))
+    return None
+
+
 def _region_id(request) -> int | None:
     """?region= (404 when not theirs, by the service), else the county of the office chosen
     in the switcher, else the first the keeper has."""
-    raw = request.GET.get("region", "")
-    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
-        return _id(int(raw))
+    region_id = region_param(request.GET)
+    if region_id is not None:
+        return region_id
     membership = active_membership(request)
     if membership is not None and membership.organization.region_id in services.keeper_regions(
         request.user
@@ -195,6 +217,7 @@ def term_list(request):
             "region": region,
             "regions": services.keeper_counties(request.user),
             "terms": terms,
+            "export_query": f"region={region.pk}",
             "nav_active": NAV_TERMS,
         },
     )

@@ -11,6 +11,8 @@
 - `Term` is a county's school term (the period that per-term rules count in); `ActivityRule`
   a county's rule of a kind from `drills.rules.RULES` with parameters; `ActivityFlag` the
   reminder or flag sent for one school, rule and period (so none is sent twice).
+- `ActivityStanding` is a school's stored compliance of one day (a memo of
+  `compliance.evaluate_schools`, `drills.standings`), so an overview of a county reads rows.
 """
 
 from __future__ import annotations
@@ -278,3 +280,41 @@ class ActivityFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} {self.rule} {self.period}"
+
+
+class ActivityStanding(models.Model):
+    """A school's activity compliance as judged on `evaluated_on` (`drills.standings`): the
+    verdicts `compliance.evaluate_schools` gave, kept so an overview of a thousand schools
+    reads rows instead of judging every school again (ADR 0030 addendum).
+
+    `version` is bumped after every committed change of what the verdicts read (the school's
+    activities and their classes, its classes, its legal vice-principals); the verdicts
+    count only while `computed_version` equals it and the day, the county, its term and its
+    rules are still those they were judged with. Nothing here is ever shown unless it would
+    be judged the same again."""
+
+    school = models.OneToOneField(
+        "orgs.Organization",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="activity_standing",
+        verbose_name=_("school"),
+    )
+    version = models.BigIntegerField(_("version"), default=0)
+    computed_version = models.BigIntegerField(_("version judged"), default=-1)
+    evaluated_on = models.DateField(_("judged on"), null=True)
+    region_id_judged = models.BigIntegerField(_("county judged"), null=True)
+    term_key = models.CharField(_("term judged"), max_length=80, blank=True)
+    rules_key = models.CharField(_("rules judged"), max_length=64, blank=True)
+    # The verdicts as JSON text, decoded only when a page lists what a school lacks, and
+    # "rule=verdict;…" for the rates (a county's overview reads only these).
+    verdicts = models.TextField(_("verdicts"), blank=True)
+    outcomes = models.TextField(_("outcomes"), blank=True)
+    computed_at = models.DateTimeField(_("judged at"), null=True)
+
+    class Meta:
+        verbose_name = _("stored activity compliance")
+        verbose_name_plural = _("stored activity compliance")
+
+    def __str__(self) -> str:
+        return f"{self.school_id} {self.evaluated_on}"

@@ -74,7 +74,12 @@ def checkpoint_list(request, school_id: int):
         render(
             request,
             "duty/checkpoints/list.html",
-            {"school": school, "checkpoints": checkpoints, "nav_active": NAV},
+            {
+                "school": school,
+                "checkpoints": checkpoints,
+                "export_query": f"school={school.pk}",
+                "nav_active": NAV,
+            },
         )
     )
 

@@ -174,14 +174,22 @@ def home(request):
 @require_safe
 def overview(request):
     """The schools in scope with today's shifts and their open gaps."""
-    sel.require_any(request.user, Action.VIEW)
-    schools = list(sel.schools_in_scope(request.user, Action.VIEW))
     now = timezone.now()
+    return render(
+        request,
+        "duty/duty/overview.html",
+        {"rows": overview_rows(request.user, now), "now": now, "nav_active": NAV},
+    )
+
+
+def overview_rows(actor, now) -> list[dict]:
+    """Each school in scope with its shift now, whether someone checked in, and its open
+    gaps: the overview page and its export. 403 for who sees no school."""
+    sel.require_any(actor, Action.VIEW)
+    schools = list(sel.schools_in_scope(actor, Action.VIEW))
     today = timezone.localtime(now).date()
     shifts: dict[int, list] = {}
-    for shift in sel.shift_list(
-        actor=request.user, date_from=today - dt.timedelta(days=1), date_to=today
-    ):
+    for shift in sel.shift_list(actor=actor, date_from=today - dt.timedelta(days=1), date_to=today):
         if shift.starts_at <= now < shift.ends_at or (
             shift.date == today and shift.starts_at > now
         ):
@@ -199,11 +207,7 @@ def overview(request):
                 "open_gaps": gaps.get(school.pk, 0),
             }
         )
-    return render(
-        request,
-        "duty/duty/overview.html",
-        {"rows": rows, "now": now, "nav_active": NAV},
-    )
+    return rows
 
 
 # ------------------------------------------------------------------ check-in and check-out
@@ -426,6 +430,7 @@ def _render_roster(
             "no_login": no_login,
             "staff_url": f"{reverse('people:staff_list')}?school={school.pk}",
             "week_form": week_form or WeekForm(initial={"week_start": monday}),
+            "export_query": f"school={school.pk}&week={monday.isoformat()}",
             "plan": sel.plan_for(school.pk),
             "refusal": refusal,
             "now": now,
@@ -439,8 +444,13 @@ def _render_roster(
 @require_safe
 def roster(request, school_id: int):
     school = sel.school_get(actor=request.user, school_id=school_id)
-    day = sel.parse_date(request.GET.get("week")) or timezone.localdate()
-    return _render_roster(request, school, sel.monday_of(day))
+    return _render_roster(request, school, roster_monday(request.GET))
+
+
+def roster_monday(query) -> dt.date:
+    """The Monday of the roster's `?week=` (this week's by default): the page and its
+    export."""
+    return sel.monday_of(sel.parse_date(query.get("week")) or timezone.localdate())
 
 
 @login_required

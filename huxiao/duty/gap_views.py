@@ -48,6 +48,7 @@ def _render_gaps(request, school, *, refusal=None, bound=None, status=200):
             "resolved": resolved,
             "can_resolve": can_resolve,
             "refusal": refusal,
+            "export_query": f"school={school.pk}",
             "nav_active": NAV,
         },
         status=status,

@@ -45,15 +45,20 @@ def _initial(request, now) -> dict:
     }
 
 
+def log_day(query, today: dt.date) -> dt.date:
+    """The day of the log from `?date=` (today by default, never after it): the page and
+    its export."""
+    day = sel.parse_date(query.get("date")) or today
+    return min(day, today)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def monitoring_day(request, school_id: int):
     school = sel.school_get(actor=request.user, school_id=school_id)
     now = timezone.now()
     today = timezone.localtime(now).date()
-    day = sel.parse_date(request.GET.get("date")) or today
-    if day > today:
-        day = today
+    day = log_day(request.GET, today)
     can_write = can(request.user, Action.KEEP_DUTY, school.pk)
     members = sel.school_members(school.pk) if can_write else []
     form = MonitoringForm(initial=_initial(request, now), members=members) if can_write else None
@@ -94,6 +99,7 @@ def monitoring_day(request, school_id: int):
             "has_room": _has_room(school.pk),
             "form": form,
             "hours": range(0, 25, 3),
+            "export_query": f"school={school.pk}&date={day.isoformat()}",
             "nav_active": NAV,
         },
         status=status,

@@ -118,6 +118,7 @@ def _rounds_page(request, school, *, form=None, status=200):
                 "may_plan": can(request.user, Action.PLAN_DUTY, school.pk),
                 "required": per_day,
                 "night_required": nights,
+                "export_query": f"school={school.pk}",
                 "nav_active": NAV,
             },
             status=status,

@@ -61,15 +61,16 @@ def _id_param(raw) -> int | None:
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
 
 
-@login_required
-@require_safe
-def hazard_list(request):
-    selectors.require_any(request.user, Action.VIEW)
-    data = request.GET.copy() if request.GET else None
+def list_filters(actor, query):
+    """The list's filter form, the filters it gives and the query it was bound to (with
+    the school's town filled in): shared by the page and its export. 403 for a user who
+    sees no school; a bad filter is shown on the form and filters nothing."""
+    selectors.require_any(actor, Action.VIEW)
+    data = query.copy() if query else None
     picker = selectors.school_picker(
-        actor=request.user,
-        town_id=_id_param(request.GET.get("town")),
-        school_id=_id_param(request.GET.get("school")),
+        actor=actor,
+        town_id=_id_param(query.get("town")),
+        school_id=_id_param(query.get("school")),
     )
     school_help = ""
     if not picker.complete:
@@ -96,6 +97,13 @@ def hazard_list(request):
             level=cleaned["level"],
             overdue=cleaned["overdue"],
         )
+    return form, filters, data
+
+
+@login_required
+@require_safe
+def hazard_list(request):
+    form, filters, data = list_filters(request.user, request.GET)
     today = services.local_today()
     qs = selectors.hazard_list(actor=request.user, filters=filters, today=today)
     page = Paginator(selectors.HazardRows(qs), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -338,17 +346,18 @@ def hazard_notice(request, hazard_id: int):
     """The printable rectification notice (整改通知书)."""
     selectors.require_any(request.user, Action.VIEW)
     hazard = selectors.hazard_get(actor=request.user, hazard_id=_id(hazard_id))
-    return render(
-        request,
-        "hazards/hazards/hazard_notice.html",
-        {
-            "hazard": hazard,
-            "issuer": issuing_organization(hazard),
-            "issued_on": timezone.localtime(hazard.reported_at).date(),
-            "printed_on": services.local_today(),
-            "finding_photos": [p for p in hazard.photos.all() if p.kind == "finding"],
-        },
-    )
+    return render(request, "hazards/hazards/hazard_notice.html", hazard_notice_context(hazard))
+
+
+def hazard_notice_context(hazard) -> dict:
+    """What the notice shows; the printable page and its PDF (reports app) share it."""
+    return {
+        "hazard": hazard,
+        "issuer": issuing_organization(hazard),
+        "issued_on": timezone.localtime(hazard.reported_at).date(),
+        "printed_on": services.local_today(),
+        "finding_photos": [p for p in hazard.photos.all() if p.kind == "finding"],
+    }
 
 
 urlpatterns = [

@@ -66,20 +66,26 @@ def _detail_context(request, inspection, **extra) -> dict:
     return context
 
 
+def list_filters(actor, query):
+    """The list's filter form and the selector's filters (the page and its export); 403
+    for a user who sees no school; a bad filter filters nothing."""
+    ids = selectors.require_any(actor, Action.VIEW)
+    schools = Organization.objects.filter(pk__in=ids).order_by("name")
+    form = InspectionFilterForm(query or None, schools=schools)
+    cleaned = form.cleaned_data if form.is_valid() else {}
+    school = cleaned.get("school")
+    return form, {
+        "school_id": school.pk if school else None,
+        "kind": cleaned.get("kind") or None,
+        "status": cleaned.get("status") or None,
+    }
+
+
 @login_required
 @require_safe
 def inspection_list(request):
-    ids = selectors.require_any(request.user, Action.VIEW)
-    schools = Organization.objects.filter(pk__in=ids).order_by("name")
-    form = InspectionFilterForm(request.GET or None, schools=schools)
-    filters = form.cleaned_data if form.is_valid() else {}
-    school = filters.get("school")
-    inspections = selectors.inspection_list(
-        actor=request.user,
-        school_id=school.pk if school else None,
-        kind=filters.get("kind") or None,
-        status=filters.get("status") or None,
-    )[:200]
+    form, filters = list_filters(request.user, request.GET)
+    inspections = selectors.inspection_list(actor=request.user, **filters)[:200]
     return render(
         request,
         "hazards/inspections/list.html",
@@ -278,6 +284,12 @@ def inspection_photo(request, photo_id: int):
 def inspection_report(request, inspection_id: int):
     """The printable inspection report (A4, huxiao/print.css)."""
     inspection = _inspection(request, inspection_id)
+    return render(request, "hazards/inspections/report.html", inspection_report_context(inspection))
+
+
+def inspection_report_context(inspection) -> dict:
+    """What the inspection report shows; the printable page and its PDF (reports app) share
+    it."""
     sections = selectors.inspection_sections(inspection)
     findings = [
         item
@@ -285,18 +297,14 @@ def inspection_report(request, inspection_id: int):
         for item in section.item_rows
         if item.answer and item.answer.result == AnswerResult.FAIL
     ]
-    return render(
-        request,
-        "hazards/inspections/report.html",
-        {
-            "inspection": inspection,
-            "sections": sections,
-            "findings": findings,
-            "inspectors": list(inspection.inspectors.all()),
-            "progress": services.inspection_progress(inspection),
-            "printed_at": timezone.now(),
-        },
-    )
+    return {
+        "inspection": inspection,
+        "sections": sections,
+        "findings": findings,
+        "inspectors": list(inspection.inspectors.all()),
+        "progress": services.inspection_progress(inspection),
+        "printed_at": timezone.now(),
+    }
 
 
 def _url(suffix, view, name):

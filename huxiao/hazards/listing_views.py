@@ -142,17 +142,23 @@ def _rows(listings, today):
 # ------------------------------------------------------------------ board
 
 
-@login_required
-@require_safe
-def listing_board(request):
-    ids = selectors.require_board(request.user)
-    towns = selectors.board_towns(ids)
-    form = BoardFilterForm(request.GET or None, towns=towns)
+def board_filters(actor, query):
+    """The board's filter form and filters (the page and its export); 403 for a user who
+    sees no school."""
+    ids = selectors.require_board(actor)
+    form = BoardFilterForm(query or None, towns=selectors.board_towns(ids))
     filters = selectors.ListingFilters()
     if form.is_bound and form.is_valid():
         filters = selectors.ListingFilters(
             status=form.cleaned_data["status"], town_id=form.cleaned_data["town"]
         )
+    return form, filters
+
+
+@login_required
+@require_safe
+def listing_board(request):
+    form, filters = board_filters(request.user, request.GET)
     today = local_today()
     page = Paginator(
         selectors.listing_list(actor=request.user, filters=filters), PAGE_SIZE

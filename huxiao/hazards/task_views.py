@@ -132,16 +132,23 @@ MOVE_LABELS = {
 # ------------------------------------------------------------------ list
 
 
-@login_required
-@require_safe
-def task_list(request):
-    selectors.require_tasks(request.user)
-    form = TaskFilterForm(request.GET or None)
+def list_filters(actor, query):
+    """The list's filter form and filters (the page and its export); 403 for someone who
+    neither gives tasks nor belongs to a department."""
+    selectors.require_tasks(actor)
+    form = TaskFilterForm(query or None)
     filters = selectors.TaskFilters()
     if form.is_bound and form.is_valid():
         filters = selectors.TaskFilters(
             status=form.cleaned_data["status"], overdue=form.cleaned_data["overdue"]
         )
+    return form, filters
+
+
+@login_required
+@require_safe
+def task_list(request):
+    form, filters = list_filters(request.user, request.GET)
     today = local_today()
     qs = selectors.task_list(actor=request.user, filters=filters, today=today)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))

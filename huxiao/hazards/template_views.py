@@ -47,13 +47,18 @@ def _call(request, template, call, success: str):
     return _back_to_editor(template)
 
 
+def list_kind(actor, query) -> str:
+    """The list's kind filter (the page and its export); 403 for a user who may neither
+    view nor inspect."""
+    selectors.require_template_reader(actor)
+    kind = query.get("kind", "")
+    return kind if kind in TemplateKind.values else ""
+
+
 @login_required
 @require_safe
 def template_list(request):
-    selectors.require_template_reader(request.user)
-    kind = request.GET.get("kind", "")
-    if kind not in TemplateKind.values:
-        kind = ""
+    kind = list_kind(request.user, request.GET)
     return render(
         request,
         "hazards/templates/list.html",

@@ -199,17 +199,24 @@ def case_reported(request, case_id: int):
 # ------------------------------------------------------------------ the list
 
 
+def list_filters(actor, query):
+    """The schools whose cases the actor sees (403 when none), the school chosen (404 out
+    of reach) and the status: the page and its export."""
+    ids = require_any(actor, Action.VIEW_HEALTH)
+    school = None
+    raw = query.get("school")
+    if raw:
+        school = school_get(actor=actor, school_id=raw, action=Action.VIEW_HEALTH)
+    status = query.get("status") or ""
+    if status not in ("open", *CaseStatus.values):
+        status = ""
+    return ids, school, status
+
+
 @login_required
 @require_safe
 def case_list(request):
-    ids = require_any(request.user, Action.VIEW_HEALTH)
-    school = None
-    raw = request.GET.get("school")
-    if raw:
-        school = school_get(actor=request.user, school_id=raw, action=Action.VIEW_HEALTH)
-    status = request.GET.get("status") or ""
-    if status not in ("open", *CaseStatus.values):
-        status = ""
+    ids, school, status = list_filters(request.user, request.GET)
     cases = Paginator(
         sel.case_list(actor=request.user, status=status, school_id=school.pk if school else None),
         PAGE_SIZE,

@@ -61,6 +61,12 @@ def _url_or_none(name: str, *args) -> str | None:
         return None
 
 
+def checks_day(query, today: dt.date) -> dt.date:
+    """The day of a school's checks page from `?date=` (today by default, never after it):
+    the page and its export."""
+    return min(parse_date(query.get("date")) or today, today)
+
+
 def _day(request, today: dt.date) -> dt.date:
     source = request.POST if request.method == "POST" else request.GET
     return parse_date(source.get("date") or request.GET.get("date")) or today
@@ -159,9 +165,7 @@ def school_checks(request, school_id: int):
     sel.require_health(request.user)
     school = sel.school_get(actor=request.user, school_id=school_id)
     today = timezone.localdate()
-    day = _day(request, today)
-    if day > today:
-        day = today
+    day = checks_day(request.GET, today)
     rows = sel.school_day(school, day)
     return render(
         request,
@@ -174,6 +178,7 @@ def school_checks(request, school_id: int):
             "next_day": day + dt.timedelta(days=1) if day < today else None,
             "rows": rows,
             "done": sum(1 for r in rows if r.morning is not None),
+            "export_query": f"school={school.pk}&date={day.isoformat()}",
             "open_follow_ups": len(sel.open_follow_ups(school.pk)),
             "may_record": sel.may_record(request.user, school.pk),
             "nav_active": NAV,
@@ -508,6 +513,7 @@ def _render_follow_ups(request, school, *, bound=None, status=200):
             "school": school,
             "rows": rows,
             "returned": sel.recently_returned(school.pk, today - dt.timedelta(days=RETURNED_DAYS)),
+            "export_query": f"school={school.pk}",
             "may_view_child": can(request.user, Action.VIEW_HEALTH, school.pk),
             "today": today,
             "nav_active": NAV,

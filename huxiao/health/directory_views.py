@@ -74,6 +74,7 @@ def directory(request, school_id: int):
             "can_edit": bool(parties),
             "missing": missing,
             "may_fill": bool(parties) and any(p in parties for p in _empty(contacts)),
+            "export_query": f"school={school.pk}",
             "nav_active": NAV,
         },
     )

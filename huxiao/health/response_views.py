@@ -69,6 +69,28 @@ def require_any_of(actor, actions) -> frozenset[int]:
     return ids
 
 
+def reader_school(actor, school_id, actions=sel.HEALTH_READERS):
+    """A school's page of the response (and its export): 403 for a role holding none of
+    `actions` anywhere, 404 for a school out of reach."""
+    require_any_of(actor, actions)
+    return sel.school_in(actor, school_id, actions)
+
+
+def disinfection_month(query, today: dt.date) -> dt.date:
+    """The month of the disinfection log from `?month=` (this month by default)."""
+    return sel.parse_month(query.get("month")) or today.replace(day=1)
+
+
+def suspension_filters(actor, query):
+    """The schools where the actor sees suspensions (403 when none) and the one chosen by
+    `?school=` (404 out of reach): the page and its export."""
+    ids = require_any_of(actor, (Action.VIEW_SUSPENSION,))
+    school = None
+    if query.get("school"):
+        school = sel.school_in(actor, query["school"], (Action.VIEW_SUSPENSION,))
+    return ids, school
+
+
 def case_url(case_id: int, anchor: str = "") -> str:
     """The case page (the case area's), or this area's panel page until it exists."""
     try:
@@ -253,7 +275,7 @@ def case_aftercare(request, case_id: int):
 
 def _render_disinfections(request, school, *, form=None, status=200):
     today = timezone.localdate()
-    month = sel.parse_month(request.GET.get("month")) or today.replace(day=1)
+    month = disinfection_month(request.GET, today)
     records = list(sel.disinfection_list(actor=request.user, school_id=school.pk, month=month))
     may_record = can(request.user, Action.RECORD_HEALTH, school.pk)
     if may_record and form is None:
@@ -273,6 +295,7 @@ def _render_disinfections(request, school, *, form=None, status=200):
             "previous_month": sel.previous_month(month),
             "next_month": sel.next_month(month) if month < today.replace(day=1) else None,
             "days": sel.disinfection_days(records),
+            "export_query": urlencode({"school": school.pk, "month": month.strftime("%Y-%m")}),
             "count": len(records),
             "by_area": sorted(by_area.items()),
             "form": form if may_record else None,
@@ -285,8 +308,7 @@ def _render_disinfections(request, school, *, form=None, status=200):
 @login_required
 @require_http_methods(["GET", "POST"])
 def disinfections(request, school_id: int):
-    require_any_of(request.user, sel.HEALTH_READERS)
-    school = sel.school_in(request.user, school_id, sel.HEALTH_READERS)
+    school = reader_school(request.user, school_id)
     if request.method != "POST":
         return _render_disinfections(request, school)
     if not can(request.user, Action.RECORD_HEALTH, school.pk):
@@ -332,10 +354,7 @@ def _resume_forms(request, rows, bound=None) -> None:
 
 
 def _render_suspensions(request, *, bound=None, refusal=None, status=200):
-    ids = require_any_of(request.user, (Action.VIEW_SUSPENSION,))
-    school = None
-    if request.GET.get("school"):
-        school = sel.school_in(request.user, request.GET["school"], (Action.VIEW_SUSPENSION,))
+    ids, school = suspension_filters(request.user, request.GET)
     today = timezone.localdate()
     current = list(
         sel.suspension_list(
@@ -490,6 +509,7 @@ def _render_statements(request, school, *, form=None, status=200):
             "school": school,
             "case": case,
             "statements": rows,
+            "export_query": urlencode({"school": school.pk, **({"case": case.pk} if case else {})}),
             "form": form if may_publish else None,
             "nav_active": NAV,
         },
@@ -500,8 +520,7 @@ def _render_statements(request, school, *, form=None, status=200):
 @login_required
 @require_http_methods(["GET", "POST"])
 def statements(request, school_id: int):
-    require_any_of(request.user, (Action.VIEW_SUSPENSION,))
-    school = sel.school_in(request.user, school_id, (Action.VIEW_SUSPENSION,))
+    school = reader_school(request.user, school_id, (Action.VIEW_SUSPENSION,))
     if request.method != "POST":
         return _render_statements(request, school)
     if not can(request.user, Action.MANAGE_HEALTH, school.pk):
@@ -628,6 +647,7 @@ def _render_monitoring(request, school, *, form=None, bound_end=None, refusal=No
             "current": current,
             "past": past,
             "form": form if may_plan else None,
+            "export_query": urlencode({"school": school.pk}),
             "refusal": refusal,
             "nav_active": NAV,
         },
@@ -638,8 +658,7 @@ def _render_monitoring(request, school, *, form=None, bound_end=None, refusal=No
 @login_required
 @require_http_methods(["GET", "POST"])
 def monitoring(request, school_id: int):
-    require_any_of(request.user, sel.HEALTH_READERS)
-    school = sel.school_in(request.user, school_id, sel.HEALTH_READERS)
+    school = reader_school(request.user, school_id)
     if request.method != "POST":
         return _render_monitoring(request, school)
     if not can(request.user, Action.MANAGE_HEALTH, school.pk):

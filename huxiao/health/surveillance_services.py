@@ -41,6 +41,7 @@ from django.utils.translation import pgettext_lazy
 
 from huxiao.audit.models import AuditAction, AuditEvent
 from huxiao.audit.services import audit_create, audit_update, build_event, snapshot
+from huxiao.core.events import publish_on_commit
 from huxiao.core.names import acting_user
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action, OrgKind, role_allows
@@ -57,6 +58,8 @@ from huxiao.people.models import SchoolClass
 logger = logging.getLogger(__name__)
 
 CLUSTER_EVENT = "health.cluster_alert"
+# Live to the town and county offices' dashboards (ADR 0033): counts, never a child.
+LIVE_EVENT = "health.alert.raised"
 NOTIFIABLE_EVENT = "health.notifiable_alert"
 NOTE_MAX = 500
 MAX_ID = 2**63 - 1
@@ -424,7 +427,7 @@ def _evaluate(school_ids, today: dt.date) -> list[ClusterAlert]:
     if not rows:
         return []
     schools = Organization.objects.only(
-        "pk", "kind", "name", "short_name", "region_id", "health_centre_id"
+        "pk", "kind", "name", "short_name", "region_id", "town_id", "health_centre_id"
     ).in_bulk({row["school_id"] for _kind, row in rows})
     matches: dict[str, _Match] = {}
     for kind, row in rows:
@@ -585,6 +588,8 @@ def _raise_or_grow(matches: list[_Match], schools: dict) -> list[ClusterAlert]:
         )
     AuditEvent.objects.bulk_create(audits)
     _notify_raised([(alert, match.threshold) for alert, match in created], schools)
+    for alert, _match in created:
+        _publish_raised(alert, schools[alert.school_id])
     result = []
     for alert, match in created:
         alert.is_new, alert.added = True, sorted(match.children)
@@ -681,6 +686,28 @@ def _notify_raised(raised: list[tuple[ClusterAlert, R.Threshold]], schools: dict
     notify_send_many(messages)
 
 
+def _publish_raised(alert: ClusterAlert, school) -> None:
+    """Tell the dashboards of the school's town and county, after commit: the alert's id,
+    school, rule and count, never a child's name. Not the school's or the police's groups
+    (police never see health data; the school's health side is told by `_notify_raised`)."""
+    groups = [f"county.{school.region_id}"]
+    if school.town_id:
+        groups.append(f"town.{school.town_id}")
+    with translation.override(settings.LANGUAGE_CODE):
+        label = str(RuleKind(alert.kind).label) if alert.kind in RuleKind.values else alert.kind
+    publish_on_commit(
+        groups,
+        LIVE_EVENT,
+        {
+            "alert_id": alert.pk,
+            "school_id": alert.school_id,
+            "kind": alert.kind,
+            "kind_label": label,
+            "child_count": alert.child_count,
+        },
+    )
+
+
 def _payload(alert: ClusterAlert) -> dict:
     return {
         "url": reverse("health:alert", args=[alert.pk]),
@@ -761,6 +788,7 @@ def _alert_for_case(case) -> ClusterAlert | None:
                 recipients=health_recipients([school.pk])[school.pk],
                 dedupe_key=f"{NOTIFIABLE_EVENT}:{alert.pk}",
             )
+            _publish_raised(alert, school)
     except IntegrityError:
         return ClusterAlert.objects.filter(key=key).order_by("-raised_at").first()
     return alert

@@ -107,22 +107,27 @@ def rules_page(request):
 # ------------------------------------------------------------------ alerts
 
 
+def alert_filters(actor, query):
+    """The schools whose health the actor sees (403 when none), the filter form, and the
+    status and school it gives (none when the form has errors; a school out of reach 404):
+    the page and its export."""
+    ids = sel.require_viewer(actor)
+    schools = list(schools_in_scope(actor, Action.VIEW_HEALTH)[:500]) if len(ids) > 1 else []
+    form = AlertFilterForm(query or None, schools=schools)
+    status, school_id = "", None
+    if form.is_bound and form.is_valid():
+        status = form.cleaned_data["status"]
+        school_id = form.cleaned_data["school"]
+    if school_id is not None:
+        school_id = sel.health_school_get(actor=actor, school_id=school_id).pk
+    return ids, form, status, school_id
+
+
 @login_required
 @require_safe
 def alert_list(request):
-    ids = sel.require_viewer(request.user)
-    schools = list(schools_in_scope(request.user, Action.VIEW_HEALTH)[:500]) if len(ids) > 1 else []
-    form = AlertFilterForm(request.GET or None, schools=schools)
-    status_code = 200
-    status, school_id = "", None
-    if form.is_bound:
-        if form.is_valid():
-            status = form.cleaned_data["status"]
-            school_id = form.cleaned_data["school"]
-        else:
-            status_code = 400
-    if school_id is not None:
-        school_id = sel.health_school_get(actor=request.user, school_id=school_id).pk
+    ids, form, status, school_id = alert_filters(request.user, request.GET)
+    status_code = 400 if form.is_bound and form.errors else 200
     page = Paginator(
         sel.alert_list(actor=request.user, status=status, school_id=school_id), PAGE_SIZE
     ).get_page(request.GET.get("page"))
@@ -236,6 +241,7 @@ def school_surveillance(request, school_id: int):
             "school": data.school,
             "form": form,
             "days": days,
+            "export_query": f"school={data.school.pk}&days={days}",
             "several_schools": len(sel.require_viewer(request.user)) > 1,
             "nav_active": NAV_SURVEILLANCE,
         },

@@ -149,10 +149,16 @@ def _incident(request, incident_id):
 # ------------------------------------------------------------------ pages
 
 
+def list_filters(query) -> dict:
+    """The list's filters from its query string (the page and its export)."""
+    status = query.get("status", "")
+    return {"status": status if status in IncidentStatus.values else ""}
+
+
 @login_required
 @require_safe
 def incident_list(request):
-    status = request.GET.get("status", "")
+    status = list_filters(request.GET)["status"]
     incidents = selectors.incident_list(actor=request.user, status=status)[:200]
     return render(
         request,
@@ -335,24 +341,25 @@ def incident_close(request, incident_id: int):
     )
 
 
+def incident_report_context(incident) -> dict:
+    """What the closing report shows; the printable page and its PDF (reports app) share it."""
+    tasks = selectors.incident_tasks(incident=incident)
+    return {
+        "incident": incident,
+        "groups": selectors.incident_groups(incident=incident),
+        "tasks": tasks,
+        "open_task_count": sum(1 for t in tasks if not t.is_done),
+        "timeline": selectors.incident_timeline(incident=incident),
+        "alarm_steps": (
+            selectors.alarm_response_steps(incident.alarm) if incident.alarm_id else []
+        ),
+        "printed_at": timezone.now(),
+    }
+
+
 @login_required
 @require_safe
 def incident_report(request, incident_id: int):
     """The closing report, laid out for printing (a draft while the incident is open)."""
     incident = _incident(request, incident_id)
-    tasks = selectors.incident_tasks(incident=incident)
-    return render(
-        request,
-        "incidents/incident_report.html",
-        {
-            "incident": incident,
-            "groups": selectors.incident_groups(incident=incident),
-            "tasks": tasks,
-            "open_task_count": sum(1 for t in tasks if not t.is_done),
-            "timeline": selectors.incident_timeline(incident=incident),
-            "alarm_steps": (
-                selectors.alarm_response_steps(incident.alarm) if incident.alarm_id else []
-            ),
-            "printed_at": timezone.now(),
-        },
-    )
+    return render(request, "incidents/incident_report.html", incident_report_context(incident))

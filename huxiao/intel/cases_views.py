@@ -103,16 +103,24 @@ def _officers(school_ids):
     return list(users.values())
 
 
+def case_filters(actor, query) -> tuple[dict[int, str], str, int | None]:
+    """The case list's filters (the page and its export): the actor's case levels (403
+    when none), the status and the school."""
+    levels = selectors.require_case_access(actor)
+    status = query.get("status", "")
+    if status not in CaseStatus.values:
+        status = ""
+    school_id = query.get("school", "")
+    # isascii: "²".isdigit() is true, and int("²") would be a 500.
+    valid = school_id.isascii() and school_id.isdigit() and int(school_id) <= MAX_ID
+    return levels, status, int(school_id) if valid else None
+
+
 @login_required
 @require_safe
 def case_list(request):
     user = request.user
-    levels = selectors.require_case_access(user)
-    status = request.GET.get("status", "")
-    if status not in CaseStatus.values:
-        status = ""
-    school_id = request.GET.get("school", "")
-    school_id = int(school_id) if school_id.isdigit() and int(school_id) <= MAX_ID else None
+    levels, status, school_id = case_filters(user, request.GET)
     cases = selectors.case_list(actor=user, status=status, school_id=school_id)[:200]
     stats = None
     if any(level != selectors.SCHOOL for level in levels.values()):

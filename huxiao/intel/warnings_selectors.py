@@ -217,3 +217,45 @@ def active_warnings_for_school_user(actor, *, now: dt.datetime | None = None):
         .select_related("warning", "warning__issuer", "school")
         .order_by("-warning__issued_at")[:20]
     )
+
+
+# ------------------------------------------------------------------ counts (dashboards)
+
+
+@dataclass(frozen=True)
+class WarningCounts:
+    """Warnings both ways at a set of schools, counts only (the command dashboard)."""
+
+    early_issued: int  # early warnings issued in the period to at least one of the schools
+    early_active: int  # early warnings in force now at at least one of the schools
+    receipts: int  # receipt rows of the period's warnings at the schools
+    acknowledged: int  # of those, acknowledged
+    signs_reported: int  # warning signs the schools reported in the period
+    signs_open: int  # warning signs not closed yet (any period)
+
+
+def warning_counts(
+    *, school_ids, since: dt.datetime, until: dt.datetime, now: dt.datetime | None = None
+) -> WarningCounts:
+    """Counts of early warnings and warning signs at `school_ids`, whose scope the caller
+    has checked (the dashboard: counts only, never a warning's text, a sign's content or a
+    person). Two aggregate queries whatever the number of schools."""
+    from huxiao.intel.warnings_choices import CLOSED_SIGN_STATUSES
+
+    now = now or timezone.now()
+    ids = list(school_ids)
+    if not ids:
+        return WarningCounts(0, 0, 0, 0, 0, 0)
+    issued = Q(warning__issued_at__gte=since, warning__issued_at__lt=until)
+    active = Q(warning__valid_from__lte=now, warning__valid_until__gt=now)
+    receipts = EarlyWarningRecipient.objects.filter(school_id__in=ids).aggregate(
+        early_issued=Count("warning_id", filter=issued, distinct=True),
+        early_active=Count("warning_id", filter=active, distinct=True),
+        receipts=Count("pk", filter=issued),
+        acknowledged=Count("pk", filter=issued & Q(acknowledged_at__isnull=False)),
+    )
+    signs = WarningSign.objects.filter(school_id__in=ids).aggregate(
+        signs_reported=Count("pk", filter=Q(reported_at__gte=since, reported_at__lt=until)),
+        signs_open=Count("pk", filter=~Q(status__in=CLOSED_SIGN_STATUSES)),
+    )
+    return WarningCounts(**receipts, **signs)

@@ -43,15 +43,19 @@ def _schools(ids):
 # ------------------------------------------------------------------ warning signs
 
 
+def sign_filters(actor, query) -> dict:
+    """The sign list's filters (the page and its export); 403 for who sees no sign."""
+    selectors.require_sign_access(actor)
+    status = query.get("status", "")
+    return {"status": status if status in SignStatus.values else ""}
+
+
 @login_required
 @require_safe
 def sign_list(request):
     """Schools: the signs they sent, with feedback. Police: the inbox of their schools."""
     user = request.user
-    selectors.require_sign_access(user)
-    status = request.GET.get("status", "")
-    if status not in SignStatus.values:
-        status = ""
+    status = sign_filters(user, request.GET)["status"]
     return render(
         request,
         "intel/warnings/sign_list.html",

@@ -29,11 +29,16 @@ def _with_links(items):
     return items
 
 
+def unread_filter(params) -> bool:
+    """The inbox's "unread only" filter (page and export)."""
+    return params.get("unread") == "1"
+
+
 @never_cache
 @login_required
 @require_GET
 def inbox(request):
-    unread_only = request.GET.get("unread") == "1"
+    unread_only = unread_filter(request.GET)
     items = selectors.inbox_list(user=request.user, unread_only=unread_only)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_links(page.object_list)

@@ -17,19 +17,23 @@ from huxiao.patrols import lvp_selectors, lvp_services
 from huxiao.patrols.selectors import require_any
 from huxiao.patrols.video_forms import LvpEndForm, LvpForm
 from huxiao.patrols.video_views import _submit
-from huxiao.patrols.views import _id, _school_param
+from huxiao.patrols.views import _id, school_param
+
+
+def lvp_filters(actor, params) -> dict:
+    """The assignment list's filters (page and export): active ones unless `ended=1`."""
+    ids = require_any(actor, Action.VIEW)
+    show_ended = params.get("ended") == "1"
+    return {"school_id": school_param(params, ids), "active": None if show_ended else True}
 
 
 @login_required
 @require_safe
 def lvp_list(request):
     """Assignments per station; active ones first."""
-    ids = require_any(request.user, Action.VIEW)
-    school_id = _school_param(request, ids)
-    show_ended = request.GET.get("ended") == "1"
-    assignments = lvp_selectors.lvp_list(
-        actor=request.user, school_id=school_id, active=None if show_ended else True
-    )
+    filters = lvp_filters(request.user, request.GET)
+    show_ended = filters["active"] is None
+    assignments = lvp_selectors.lvp_list(actor=request.user, **filters)
     return render(
         request,
         "patrols/lvp/list.html",

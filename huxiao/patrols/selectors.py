@@ -362,9 +362,10 @@ def coverage(
             cells = cursor.fetchall()
     posts = {
         pk: (school, period)
-        for pk, school, period in GatePost.objects.filter(
-            pk__in={cell[2] for cell in cells}
-        ).values_list("pk", "school_id", "period")
+        # No ordering: the model's (by school name) would join and sort the schools.
+        for pk, school, period in GatePost.objects.filter(pk__in={cell[2] for cell in cells})
+        .order_by()
+        .values_list("pk", "school_id", "period")
     }
     schools = {
         pk: (name, station_id, station_name)

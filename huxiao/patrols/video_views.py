@@ -18,7 +18,7 @@ from huxiao.orgs.models import Organization
 from huxiao.patrols import video_selectors, video_services
 from huxiao.patrols.selectors import require_any
 from huxiao.patrols.video_forms import CameraForm, VideoPatrolForm
-from huxiao.patrols.views import _id, _school_param
+from huxiao.patrols.views import _id, school_param
 
 
 def _submit(form, call) -> bool:
@@ -35,12 +35,17 @@ def _submit(form, call) -> bool:
 # ------------------------------------------------------------------ cameras
 
 
+def camera_filters(actor, params) -> dict:
+    """The camera registry's filters (page and export)."""
+    ids = video_selectors.require_camera_reader(actor)
+    return {"school_id": school_param(params, ids)}
+
+
 @login_required
 @require_safe
 def camera_list(request):
     """The registry with the networking rate (联网率) per school and station."""
-    ids = video_selectors.require_camera_reader(request.user)
-    school_id = _school_param(request, ids)
+    school_id = camera_filters(request.user, request.GET)["school_id"]
     schools, stations = video_selectors.networking_rates(actor=request.user, school_id=school_id)
     return render(
         request,
@@ -117,20 +122,22 @@ def camera_edit(request, camera_id: int):
 # ------------------------------------------------------------------ video patrols
 
 
+def video_patrol_filters(actor, params) -> dict:
+    """The video patrol list's filters (page and export)."""
+    ids = require_any(actor, Action.LOG_PATROL)
+    return {"school_id": school_param(params, ids), "follow_up": params.get("follow_up") == "1"}
+
+
 @login_required
 @require_safe
 def patrol_list(request):
-    ids = require_any(request.user, Action.LOG_PATROL)
-    school_id = _school_param(request, ids)
-    follow_up = request.GET.get("follow_up") == "1"
+    filters = video_patrol_filters(request.user, request.GET)
     return render(
         request,
         "patrols/video/patrol_list.html",
         {
-            "patrols": video_selectors.video_patrol_list(
-                actor=request.user, school_id=school_id, follow_up=follow_up
-            )[:100],
-            "follow_up": follow_up,
+            "patrols": video_selectors.video_patrol_list(actor=request.user, **filters)[:100],
+            "follow_up": filters["follow_up"],
             "nav_active": "patrols_video",
         },
     )

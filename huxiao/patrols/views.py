@@ -78,9 +78,10 @@ def _preselected_school(request) -> int | None:
     return None
 
 
-def _school_param(request, ids) -> int | None:
-    """?school=<id> narrowed to the user's scope; another school is 404 like a missing one."""
-    raw = request.GET.get("school", "")
+def school_param(params, ids) -> int | None:
+    """`school` of the query narrowed to the user's scope; another school is 404 like a
+    missing one."""
+    raw = params.get("school", "")
     if not raw:
         return None
     try:
@@ -255,16 +256,21 @@ def check_in_photo(request, check_in_id: int):
 # ------------------------------------------------------------------ posts
 
 
+def post_filters(actor, params) -> dict:
+    """The post list's filters (page and export): 403 for a role that views no coverage."""
+    ids = selectors.require_any(actor, Action.VIEW_COVERAGE)
+    return {"school_id": school_param(params, ids)}
+
+
 @login_required
 @require_safe
 def post_list(request):
-    ids = selectors.require_any(request.user, Action.VIEW_COVERAGE)
-    school_id = _school_param(request, ids)
+    filters = post_filters(request.user, request.GET)
     return render(
         request,
         "patrols/post_list.html",
         {
-            "posts": selectors.post_list(actor=request.user, school_id=school_id),
+            "posts": selectors.post_list(actor=request.user, **filters),
             "plan_ids": visible_school_ids(request.user, Action.PLAN_POSTS),
             "nav_active": "patrols_posts",
         },
@@ -449,7 +455,7 @@ def shift_cancel(request, shift_id: int):
 def coverage(request):
     """三见 coverage: rates per police station, school, peak and week; the week's grid."""
     ids = selectors.require_any(request.user, Action.VIEW_COVERAGE)
-    school_id = _school_param(request, ids)
+    school_id = school_param(request.GET, ids)
     form = CoverageForm(request.GET)
     week_form = WeekForm(request.GET)
     context = {
@@ -484,16 +490,21 @@ def coverage(request):
 # ------------------------------------------------------------------ patrol logs
 
 
+def log_filters(actor, params) -> dict:
+    """The patrol log list's filters (page and export): 403 for a role that logs none."""
+    ids = selectors.require_any(actor, Action.LOG_PATROL)
+    return {"school_id": school_param(params, ids)}
+
+
 @login_required
 @require_safe
 def log_list(request):
-    ids = selectors.require_any(request.user, Action.LOG_PATROL)
-    school_id = _school_param(request, ids)
+    filters = log_filters(request.user, request.GET)
     return render(
         request,
         "patrols/log_list.html",
         {
-            "logs": selectors.patrol_log_list(actor=request.user, school_id=school_id)[:100],
+            "logs": selectors.patrol_log_list(actor=request.user, **filters)[:100],
             "nav_active": "patrols_posts",
         },
     )
@@ -537,20 +548,28 @@ def log_detail(request, log_id: int):
 # ------------------------------------------------------------------ visits
 
 
+def visit_filters(actor, params) -> tuple[int | None, WeekForm]:
+    """The visits page's school and week form (page and export)."""
+    ids = selectors.require_any(actor, Action.VIEW_COVERAGE)
+    return school_param(params, ids), WeekForm(params)
+
+
+def visit_week_rows(actor, *, week_start, school_id):
+    """The week against the rule, school by school (narrowed to `school_id`)."""
+    rows = selectors.visit_week(actor=actor, week_start=week_start)
+    return [r for r in rows if r.school_id == school_id] if school_id else rows
+
+
 @login_required
 @require_safe
 def visit_list(request):
     """The week against the ≥ 2 visits rule, school by school, and the week's visits."""
-    ids = selectors.require_any(request.user, Action.VIEW_COVERAGE)
-    school_id = _school_param(request, ids)
-    form = WeekForm(request.GET)
+    school_id, form = visit_filters(request.user, request.GET)
     context = {"week_form": form, "nav_active": "patrols_visits"}
     if not form.is_valid():
         return render(request, "patrols/visit_list.html", context, status=400)
     week_start = form.cleaned_data["week"]
-    rows = selectors.visit_week(actor=request.user, week_start=week_start)
-    if school_id:
-        rows = [r for r in rows if r.school_id == school_id]
+    rows = visit_week_rows(request.user, week_start=week_start, school_id=school_id)
     context.update(
         week_start=week_start,
         week_end=week_start + dt.timedelta(days=6),

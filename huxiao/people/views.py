@@ -93,20 +93,28 @@ def _submit(form: ServiceForm, call) -> bool:
     return True
 
 
-def _school_choice(request):
-    """The visible schools and the chosen one (?school=, else the active membership's
-    school, else the first visible). An out-of-scope ?school= is 404; a malformed one is
-    ignored."""
-    schools = list(org_selectors.school_list(actor=request.user))
-    school_id = _int(request.GET.get("school"))
+def school_choice(actor, params, *, preferred_org_id: int | None = None):
+    """The visible schools and the chosen one (`school` of `params`, else the preferred
+    organization if it is a visible school, else the first visible). An out-of-scope
+    `school` is 404; a malformed one is ignored. Shared by the pages and their exports."""
+    schools = list(org_selectors.school_list(actor=actor))
+    school_id = _int(params.get("school"))
     if school_id is not None:
-        return schools, org_selectors.school_get(actor=request.user, school_id=school_id)
-    membership = active_membership(request)
-    if membership is not None:
-        for school in schools:
-            if school.pk == membership.organization_id:
-                return schools, school
+        return schools, org_selectors.school_get(actor=actor, school_id=school_id)
+    for school in schools:
+        if school.pk == preferred_org_id:
+            return schools, school
     return schools, (schools[0] if schools else None)
+
+
+def _school_choice(request):
+    """`school_choice` preferring the school of the membership active in the switcher."""
+    membership = active_membership(request)
+    return school_choice(
+        request.user,
+        request.GET,
+        preferred_org_id=membership.organization_id if membership is not None else None,
+    )
 
 
 def _list_url(name: str, school_id: int) -> str:
@@ -254,6 +262,11 @@ def class_create(request, school_id: int):
     return _class_list_page(request, schools, school, form=form, status=400)
 
 
+def child_search(params) -> str:
+    """The children table's name search (`q`), trimmed to what the search accepts."""
+    return params.get("q", "").strip()[:_SEARCH_MAX]
+
+
 def _children_panel_context(request, school_class, *, search="", form=None, notice="") -> dict:
     can_edit = can(request.user, Action.EDIT_ROSTER, school_class.school_id)
     if can_edit and form is None:
@@ -285,7 +298,7 @@ def _class_detail_page(request, school_class, *, search="", form=None, status=20
 @require_safe
 def class_detail(request, class_id: int):
     school_class = selectors.class_get(actor=request.user, class_id=class_id)
-    search = request.GET.get("q", "").strip()[:_SEARCH_MAX]
+    search = child_search(request.GET)
     if _is_partial(request):
         # The live name search asks for the children table only.
         response = render(
@@ -296,6 +309,7 @@ def class_detail(request, class_id: int):
                     actor=request.user, class_id=school_class.pk, search=search
                 ),
                 "search": search,
+                "school_class": school_class,
             },
         )
     else:
@@ -589,8 +603,9 @@ def guardian_reveal_id(request, guardian_id: int):
 # ------------------------------------------------------------------ staff
 
 
-def _role_filter(request) -> str:
-    role = request.GET.get("role", "")
+def role_filter(params) -> str:
+    """The staff list's post filter (`role`); an unknown post means every post."""
+    role = params.get("role", "")
     return role if role in StaffRole.values else ""
 
 
@@ -625,7 +640,7 @@ def _staff_list_page(request, schools, school, *, role="", form=None, status=200
 @require_safe
 def staff_list(request):
     schools, school = _school_choice(request)
-    role = _role_filter(request)
+    role = role_filter(request.GET)
     if school is not None and _is_partial(request):
         response = render(
             request, "people/_staff_panel.html", _staff_panel_context(request, school, role=role)

@@ -491,3 +491,21 @@ def county_overview(*, actor) -> Overview:
     schools = _schools(ids)
     rates, towns, _rows = _overview(schools, _summaries(actor), _labels(), rows=False)
     return Overview(rates=rates, rows=[], towns=towns)
+
+
+def area_overview(*, school_ids, rows: bool = False) -> Overview:
+    """The rates of a set of schools whose reading the caller has already decided (the
+    monthly report of a town or the county, ADR 0033), overall and per town, as the county
+    overview computes them; with `rows`, one row per school (its figures only: the record
+    is a `Summary`, no verdict decoded). Two queries whatever the number of schools."""
+    ids = frozenset(school_ids)
+    schools = _schools(ids)
+    found = (
+        SchoolCompliance.objects.filter(school_id__in=[s.pk for s in schools])
+        .order_by()
+        .annotate(text=Cast("verdicts", output_field=TextField()))
+        .values_list("school_id", "is_compliant", "is_networked", "text")
+    )
+    summaries = {row[0]: Summary(*row) for row in found}
+    rates, towns, listed = _overview(schools, summaries, _labels(), rows=rows)
+    return Overview(rates=rates, rows=listed, towns=towns)

@@ -114,9 +114,16 @@ def compliance_reevaluate(request, school_id: int):
 # ------------------------------------------------------------------ overviews
 
 
-def _filter_form(request):
-    form = OverviewFilterForm(request.GET or None)
+def overview_filters(params):
+    """The schools table's drill-down (`rule`, `verdict`), for the page and its export:
+    (form, rule, verdict); an invalid filter shows every school and the form's errors."""
+    form = OverviewFilterForm(params or None)
     rule, verdict = form.filters()
+    return form, rule, verdict
+
+
+def _filter_form(request):
+    form, rule, verdict = overview_filters(request.GET)
     status = 400 if form.is_bound and form.errors else 200
     return form, rule, verdict, status
 

@@ -228,6 +228,23 @@ def run_towns(*, actor, run: AssessmentRun) -> list[TownResult]:
     )
 
 
+def published_runs_of(*, owner_ids, period_start: dt.date, kind: str = PeriodKind.MONTH):
+    """The published runs of the `kind` schemes of the offices `owner_ids` for the period
+    that starts on `period_start`, the latest published first (the monthly report of a town
+    or the county, ADR 0033: the caller has decided that these offices' rankings are
+    read; `run_results` / `run_towns` then give the rows of the reader's schools)."""
+    return (
+        AssessmentRun.objects.filter(
+            scheme__owner_id__in=list(owner_ids),
+            scheme__period_kind=kind,
+            period_start=period_start,
+            status=RunStatus.PUBLISHED,
+        )
+        .select_related("scheme__owner")
+        .order_by("-published_at", "-id")
+    )
+
+
 def ranked_count(run: AssessmentRun) -> int:
     return run.results.filter(rank__isnull=False).count()
 

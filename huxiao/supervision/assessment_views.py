@@ -376,13 +376,19 @@ def manual_scores(request, scheme_id: int):
 # ------------------------------------------------------------------ the ranking
 
 
-def _render_run(request, run, *, refusal=None, status=200):
-    actor = request.user
+def ranking_filters(actor, run, params):
+    """The ranking's towns, town filter form and chosen town (page and export)."""
     towns = sel.run_towns(actor=actor, run=run)
-    form = RankingFilterForm(request.GET or None, towns=[t.town for t in towns])
+    form = RankingFilterForm(params or None, towns=[t.town for t in towns])
     town_id = None
     if form.is_bound and form.is_valid():
         town_id = form.cleaned_data["town"]
+    return towns, form, town_id
+
+
+def _render_run(request, run, *, refusal=None, status=200):
+    actor = request.user
+    towns, form, town_id = ranking_filters(actor, run, request.GET)
     indicators = sel.scheme_indicators(run.scheme)
     page = Paginator(sel.run_results(actor=actor, run=run, town_id=town_id), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -469,12 +475,17 @@ def school_result(request, school_id: int):
 # ------------------------------------------------------------------ the one-vote veto
 
 
+def veto_school_param(params) -> int | None:
+    """The veto list's `school` filter (page and export); anything but an id is ignored."""
+    raw = params.get("school", "")
+    if raw.isascii() and raw.isdigit() and len(raw) <= 12:
+        return int(raw)
+    return None
+
+
 def _render_vetoes(request, *, form=None, status=200, refusal=None):
     actor = request.user
-    school_id = None
-    raw = request.GET.get("school", "")
-    if raw.isascii() and raw.isdigit() and len(raw) <= 12:
-        school_id = int(raw)
+    school_id = veto_school_param(request.GET)
     schools = sel.veto_schools(actor)
     if form is None and schools:
         initial = {"period_kind": "month", "date": sel.local_today()}

@@ -364,6 +364,28 @@ def my_entries(*, actor, today: dt.date | None = None) -> list[CampaignSchool]:
     return entries
 
 
+def school_entries(*, actor, school_id: int, today: dt.date | None = None) -> list[CampaignSchool]:
+    """One school's entries in started campaigns that the actor may read — as one of the
+    school's own people, as a reviewer with the school in scope, or as a manager of the
+    campaign — with the counts and the overdue flag of `campaign_entries`, newest campaign
+    first (the school scorecard, issue 10). One query."""
+    today = today or local_today()
+    qs = (
+        CampaignSchool.objects.filter(school_id=school_id)
+        .exclude(campaign__status=CampaignStatus.DRAFT)
+        .select_related("campaign", "school", "school__town")
+    )
+    if school_id not in entry_school_ids(actor):
+        managed = manager_office_ids(actor)
+        if not managed:
+            return []
+        qs = qs.filter(campaign__owner_id__in=managed)
+    entries = list(_entry_counts(qs, today).order_by("-campaign__created_at", "-campaign_id"))
+    for entry in entries:
+        entry.overdue = entry_overdue(entry, entry.campaign, today)
+    return entries
+
+
 def gap_owner_candidates(school_id: int) -> list:
     """Active members of the school, each once, by name: who may own a gap."""
     seen, users = set(), []

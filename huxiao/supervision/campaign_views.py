@@ -53,12 +53,19 @@ def _id(value: int) -> int:
 # ------------------------------------------------------------------ list
 
 
+def campaign_filters(actor, params) -> tuple[CampaignFilterForm, str]:
+    """The campaign list's filter form and status (page and export); an unknown status
+    shows every campaign. 403 for those who take no part in campaigns."""
+    selectors.require_campaign_user(actor)
+    form = CampaignFilterForm(params or None)
+    status = form.cleaned_data["status"] if form.is_bound and form.is_valid() else ""
+    return form, status
+
+
 @login_required
 @require_safe
 def campaign_list(request):
-    selectors.require_campaign_user(request.user)
-    form = CampaignFilterForm(request.GET or None)
-    status = form.cleaned_data["status"] if form.is_bound and form.is_valid() else ""
+    form, status = campaign_filters(request.user, request.GET)
     qs = selectors.campaign_list(actor=request.user, status=status)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -649,13 +649,13 @@ def meeting_print(request, meeting_id: int):
 # ------------------------------------------------------------------ action items
 
 
-@login_required
-@require_safe
-def action_list(request):
-    sel.require_any_membership(request.user)
-    form = ActionFilterForm(request.GET or None, organizations=sel.visible_owner_orgs(request.user))
+def action_filters(actor, params):
+    """The action item list's form and filters (page and export): `group` narrows to one
+    leading group's meetings; invalid filters show every item."""
+    sel.require_any_membership(actor)
+    form = ActionFilterForm(params or None, organizations=sel.visible_owner_orgs(actor))
     filters = sel.ActionFilters()
-    group_id = request.GET.get("group", "")
+    group_id = params.get("group", "")
     if group_id.isascii() and group_id.isdigit() and len(group_id) <= 18:
         filters.group_id = int(group_id)
     if form.is_bound and form.is_valid():
@@ -664,6 +664,13 @@ def action_list(request):
         filters.owner_org_id = data["organization"]
         filters.overdue = data["overdue"]
         filters.mine = data["mine"]
+    return form, filters
+
+
+@login_required
+@require_safe
+def action_list(request):
+    form, filters = action_filters(request.user, request.GET)
     today = sel.local_today()
     qs = sel.action_list(actor=request.user, filters=filters, today=today)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -109,6 +109,27 @@ def notice_get(*, actor, notice_id: int) -> Notice:
     return notice
 
 
+def published_between(*, issuer_ids, school_ids, since: dt.datetime, until: dt.datetime):
+    """Notices published in [since, until) by one of the offices `issuer_ids` or about one
+    of the schools `school_ids`, oldest first, with their issuer and subjects (the monthly
+    report of a town or the county, ADR 0033: a published notice is a circular, and the
+    caller has decided who reads the report)."""
+    about = Notice.subjects.through.objects.filter(organization_id__in=list(school_ids)).values(
+        "notice_id"
+    )
+    return (
+        Notice.objects.filter(
+            status=NoticeStatus.PUBLISHED, published_at__gte=since, published_at__lt=until
+        )
+        .filter(Q(issuer_id__in=list(issuer_ids)) | Q(pk__in=about))
+        .select_related("issuer")
+        .prefetch_related(
+            Prefetch("subjects", queryset=Organization.objects.order_by("kind", "name", "pk"))
+        )
+        .order_by("published_at", "id")
+    )
+
+
 def own_receipts(actor, notice: Notice) -> list[NoticeReceipt]:
     """The notice's receipts of the actor's organizations (prefetched)."""
     own = {m.organization_id for m in memberships_of(actor)}

@@ -81,18 +81,25 @@ def _runs(offices) -> list:
 # ------------------------------------------------------------------ notices: list
 
 
-@login_required
-@require_safe
-def notice_list(request):
-    selectors.require_notice_reader(request.user)
-    can_issue = bool(services.issuing_offices(request.user))
-    form = NoticeFilterForm(request.GET or None, can_issue=can_issue)
+def notice_filters(actor, params):
+    """The notice list's form, filters and whether the actor issues notices (page and
+    export); invalid filters show every notice. 403 for those who read none."""
+    selectors.require_notice_reader(actor)
+    can_issue = bool(services.issuing_offices(actor))
+    form = NoticeFilterForm(params or None, can_issue=can_issue)
     filters = selectors.NoticeFilters()
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         filters = selectors.NoticeFilters(
             box=data["box"], kind=data["kind"], status=data.get("status", "")
         )
+    return form, filters, can_issue
+
+
+@login_required
+@require_safe
+def notice_list(request):
+    form, filters, can_issue = notice_filters(request.user, request.GET)
     qs = selectors.notice_list(actor=request.user, filters=filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -426,13 +433,13 @@ def notice_print(request, notice_id: int):
 # ------------------------------------------------------------------ accountability
 
 
-@login_required
-@require_safe
-def accountability_list(request):
-    selectors.require_accountability_reader(request.user)
-    subjects = selectors.accountability_subjects(request.user)
+def accountability_filters(actor, params):
+    """The accountability list's form and filters (page and export); invalid filters show
+    every record. 403 for those who read none."""
+    selectors.require_accountability_reader(actor)
+    subjects = selectors.accountability_subjects(actor)
     form = AccountabilityFilterForm(
-        request.GET or None, subjects=subjects, towns=selectors.accountability_towns(subjects)
+        params or None, subjects=subjects, towns=selectors.accountability_towns(subjects)
     )
     filters = selectors.AccountabilityFilters()
     if form.is_bound and form.is_valid():
@@ -440,6 +447,13 @@ def accountability_list(request):
         filters = selectors.AccountabilityFilters(
             subject_id=data["subject"], town_id=data["town"], kind=data["kind"]
         )
+    return form, filters
+
+
+@login_required
+@require_safe
+def accountability_list(request):
+    form, filters = accountability_filters(request.user, request.GET)
     qs = selectors.accountability_list(actor=request.user, filters=filters)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -183,7 +183,9 @@ def bus_by_plate(*, actor, plate) -> Bus | None:
     plain = normalise_plate(plate)
     if not plain:
         return None
-    typed = str(plate or "").strip()[:40]
+    # As typed too, for plates stored before normalisation; never with a NUL, which no
+    # stored plate has and PostgreSQL refuses in a query (found by the fuzz tests).
+    typed = str(plate or "").replace("\x00", "").strip()[:40]
     return (
         Bus.objects.visible_to(actor, Action.INSPECT_BUS)
         .filter(plate__in={plain, typed})
@@ -194,11 +196,12 @@ def bus_by_plate(*, actor, plate) -> Bus | None:
 
 
 def trip_under_way(bus: Bus, at: dt.datetime) -> Trip | None:
-    """The bus's trip running at `at` on that local day: started by then and not ended
-    before (a refused trip never ran)."""
+    """The bus's trip running at `at`: started by then and not ended before (a refused trip
+    never ran). A trip is dated by the local day it started, so one still running past
+    midnight is found under the day before."""
     day = timezone.localtime(at).date()
     return (
-        Trip.objects.filter(bus=bus, date=day, started_at__lte=at)
+        Trip.objects.filter(bus=bus, date__in=[day, day - dt.timedelta(days=1)], started_at__lte=at)
         .exclude(status=TripStatus.REFUSED)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=at))
         .select_related("driver", "route")

@@ -159,20 +159,22 @@ def inspection_preview(request):
 # ------------------------------------------------------------------ lists and detail
 
 
-def _school_filter(request):
-    school_id = _id_param(request.GET.get("school"))
-    schools = list(sel.schools_in_scope(request.user))
-    chosen = next((s for s in schools if s.pk == school_id), None)
-    return schools, chosen
+def inspection_filters(actor, params):
+    """The check list's schools, chosen school and kind of check (page and export): a
+    school out of scope or an unknown kind is no filter. 403 for those who see no school."""
+    sel.require_any(actor, Action.VIEW)
+    school_id = _id_param(params.get("school"))
+    schools = list(sel.schools_in_scope(actor))
+    school = next((s for s in schools if s.pk == school_id), None)
+    kind = params.get("kind", "")
+    kind = kind if kind in InspectionKind.values else ""
+    return schools, school, kind
 
 
 @login_required
 @require_safe
 def inspection_list(request):
-    sel.require_any(request.user, Action.VIEW)
-    schools, school = _school_filter(request)
-    kind = request.GET.get("kind", "")
-    kind = kind if kind in InspectionKind.values else ""
+    schools, school, kind = inspection_filters(request.user, request.GET)
     school_id = school.pk if school else None
     today = sel.local_today()
     findings = sel.finding_list(actor=request.user, school_id=school_id, today=today)

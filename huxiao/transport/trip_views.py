@@ -72,13 +72,19 @@ def trip_home(request):
     return render(request, "transport/trip_home.html", {"rows": rows, "nav_active": NAV})
 
 
+def trips_filters(actor, school_id, params):
+    """A school's trips page (page and export): the school (404 out of scope) and the day
+    (`date`, else today)."""
+    require_any(actor, Action.VIEW)
+    school = school_get(actor=actor, school_id=school_id)
+    return school, parse_date(params.get("date")) or timezone.localdate()
+
+
 @login_required
 @require_safe
 def school_trips(request, school_id: int):
-    require_any(request.user, Action.VIEW)
-    school = school_get(actor=request.user, school_id=school_id)
+    school, day = trips_filters(request.user, school_id, request.GET)
     today = timezone.localdate()
-    day = parse_date(request.GET.get("date")) or today
     trips = list(sel.trip_list(actor=request.user, school_id=school.pk, date=day))
     may_run = can(request.user, Action.RUN_TRIP, school.pk) and day == today
     return render(
@@ -406,12 +412,16 @@ def trip_end(request, trip_id: int):
 # ------------------------------------------------------------------ flags
 
 
+def flag_filters(actor, params):
+    """The trip flags page's schools in scope and `school` filter (page and export); a
+    school out of scope is 404."""
+    ids = require_any(actor, Action.VIEW)
+    raw = params.get("school")
+    return ids, (school_get(actor=actor, school_id=raw).pk if raw else None)
+
+
 def _render_flags(request, *, refusal=None, bound=None, status=200):
-    ids = require_any(request.user, Action.VIEW)
-    school_id = None
-    raw = request.GET.get("school")
-    if raw:
-        school_id = school_get(actor=request.user, school_id=raw).pk
+    ids, school_id = flag_filters(request.user, request.GET)
     open_flags = list(sel.flag_list(actor=request.user, school_id=school_id, state="open")[:200])
     _resolve_forms(request, open_flags, bound)
     resolved = Paginator(

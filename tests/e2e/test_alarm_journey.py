@@ -147,7 +147,8 @@ def test_guard_raises_police_see_it_live_acknowledge_and_the_guard_sees_who(worl
     assert card.get_by_test_id("alarm-school").inner_text() == world.school.name
     assert "东门" in card.inner_text()
     assert police.get_by_test_id("open-count").inner_text() == "1"
-    police.wait_for_function(f"document.title !== {quiet_title!r}")
+    # A function, not an expression: an expression is eval()ed, which the CSP forbids.
+    police.wait_for_function(f"() => document.title !== {quiet_title!r}")
     screenshot(police, "alarm-console-raised")
 
     # Police acknowledge; the guard's page says who.
@@ -175,7 +176,7 @@ def test_guard_raises_police_see_it_live_acknowledge_and_the_guard_sees_who(worl
     closed.wait_for()
     assert "可疑人员已带离" in closed.inner_text()
     assert police.get_by_test_id("open-count").inner_text() == "0"
-    police.wait_for_function(f"document.title === {quiet_title!r}")
+    police.wait_for_function(f"() => document.title === {quiet_title!r}")
     screenshot(police, "alarm-console-closed")
 
     # The guard's page follows the alarm to its end.

@@ -6,6 +6,7 @@ they skip with the reason; under CI (CI=true) that is a failure, never a skip.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -105,11 +106,7 @@ class Stack:
         return json.loads(self.python("-m", "tests.faults.world", "dump"))
 
 
-@pytest.fixture(params=_backends())
-def stack(request, tmp_path):
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
-    var_dir = tmp_path / "var"
-    var_dir.mkdir()
+def _stack_env(var_dir: Path) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -129,27 +126,139 @@ def stack(request, tmp_path):
             "PYTHONDONTWRITEBYTECODE": "1",
         }
     )
-    database_url = ""
-    if request.param == "postgres":
-        parsed = urlparse(os.environ["DATABASE_URL"])
-        name = f"huxiao_faults_{uuid.uuid4().hex[:10]}"
-        database_url = urlunparse(parsed._replace(path="/" + name))
-        _pg_admin(database_url, "CREATE DATABASE {}")
+    return env
+
+
+def _migrate(env: dict) -> None:
+    # A loaded two-core machine has needed more than seven minutes for all the migrations;
+    # hence the migrated template below, made once per test session and backend.
+    done = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"migrate failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+
+
+@dataclass
+class MigratedTemplate:
+    """A migrated database each stack starts from: a SQLite file to copy, or a PostgreSQL
+    database to CREATE DATABASE … TEMPLATE from (or pg_dump for another cluster)."""
+
+    sqlite_file: Path | None = None
+    pg_url: str = ""
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory):
+    made: dict[str, MigratedTemplate] = {}
+
+    def get(backend: str) -> MigratedTemplate:
+        if backend in made:
+            return made[backend]
+        var_dir = tmp_path_factory.mktemp(f"template-{backend}")
+        env = _stack_env(var_dir)
+        if backend == "postgres":
+            parsed = urlparse(os.environ["DATABASE_URL"])
+            name = f"huxiao_faults_tpl_{uuid.uuid4().hex[:10]}"
+            url = urlunparse(parsed._replace(path="/" + name))
+            _pg_admin(url, "CREATE DATABASE {}")
+            made[backend] = MigratedTemplate(pg_url=url)
+            env["DATABASE_URL"] = url
+            _migrate(env)
+        else:
+            _migrate(env)
+            made[backend] = MigratedTemplate(sqlite_file=var_dir / "huxiao.sqlite3")
+        return made[backend]
+
+    yield get
+    for template in made.values():
+        if template.pg_url:
+            _pg_admin(template.pg_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+@contextlib.contextmanager
+def build_stack(
+    tmp_path: Path,
+    templates,
+    backend: str,
+    *,
+    redis_url: str = "",
+    database_url: str = "",
+    devices: int = THREADS,
+):
+    """A seeded stack on a fresh database copied from the migrated template. `database_url`
+    names an empty database that exists already (another cluster): the template is
+    restored into it with pg_dump | pg_restore."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
+    var_dir = tmp_path / "var"
+    var_dir.mkdir()
+    env = _stack_env(var_dir)
+    template = templates(backend)
+    created_url = ""
+    if backend == "postgres" and database_url:
+        _pg_restore(template.pg_url, database_url)
         env["DATABASE_URL"] = database_url
-    stack = Stack(env=env, var_dir=var_dir, database_url=database_url)
+    elif backend == "postgres":
+        parsed = urlparse(template.pg_url)
+        name = f"huxiao_faults_{uuid.uuid4().hex[:10]}"
+        created_url = urlunparse(parsed._replace(path="/" + name))
+        template_name = unquote(parsed.path.lstrip("/"))
+        _pg_admin(created_url, f'CREATE DATABASE {{}} TEMPLATE "{template_name}"')
+        env["DATABASE_URL"] = created_url
+    else:
+        shutil.copyfile(template.sqlite_file, var_dir / "huxiao.sqlite3")
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    stack = Stack(env=env, var_dir=var_dir, database_url=env.get("DATABASE_URL", ""))
     try:
-        # A loaded two-core machine has needed more than three minutes for all the migrations.
-        stack.python("manage.py", "migrate", "--noinput", timeout=600)
         stack.seed = json.loads(
-            stack.python("-m", "tests.faults.world", "seed", "--devices", str(THREADS))
+            stack.python("-m", "tests.faults.world", "seed", "--devices", str(devices))
         )
         yield stack
     finally:
-        if database_url:
-            _pg_admin(database_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)")
+        if created_url:
+            _pg_admin(created_url, "DROP DATABASE IF EXISTS {} WITH (FORCE)")
         # The servers' relay sockets sit in a short directory under the temp dir (the
         # var dir is too long for a socket address); it would outlive tmp_path.
         shutil.rmtree(relay_dir_for(var_dir / "run" / "channels"), ignore_errors=True)
+
+
+def _pg_restore(source_url: str, target_url: str) -> None:
+    """Copy a database to another cluster (same major version): pg_dump | pg_restore."""
+    bin_dir = pg_bin_dir()
+    dump = subprocess.run(
+        [str(bin_dir / "pg_dump"), "--format=custom", "--no-owner", "--dbname", source_url],
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    subprocess.run(
+        [str(bin_dir / "pg_restore"), "--no-owner", "--dbname", target_url],
+        input=dump.stdout,
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+
+
+def pg_bin_dir() -> Path:
+    """The PostgreSQL server binaries (initdb, pg_ctl, pg_dump) of the newest installed
+    major version, Debian's layout."""
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    if not candidates:
+        stack_unavailable("no PostgreSQL server binaries under /usr/lib/postgresql")
+    return candidates[-1]
+
+
+@pytest.fixture(params=_backends())
+def stack(request, tmp_path, migrated_templates):
+    with build_stack(tmp_path, migrated_templates, request.param) as stack:
+        yield stack
 
 
 def start_server(stack: Stack, server=None):

@@ -14,17 +14,18 @@ started again. Then:
 - retrying every request that failed (connection error or non-2xx), with the same key and
   body, yields exactly one alarm per key: a request that committed before the kill but lost
   its response gets the same alarm back (200), never a second one.
+
+The same kill in scale mode (PostgreSQL + Redis, two WSGI servers, a console on its live
+socket) is a case of test_burst_faults.py.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -32,49 +33,16 @@ import pytest
 from bench.alarm_servers import GranianASGI
 from bench.servers import GranianWSGI
 from tests.faults.conftest import start_server
+from tests.faults.machinery import KINDS, Attempt, http_catch_up, post_alarm, sigkill_group
 
 pytestmark = pytest.mark.faults
 
 KILL_AFTER = 40  # 2xx answers before the kill: the burst is well under way
 AFTER_KILL_S = 0.3  # the boxes keep pressing for a moment against the dead server
 BURST_TIMEOUT_S = 25.0
-KINDS = ("intrusion", "violence", "medical", "fire", "suspicious", "fight", "other")
-
-
-def _sigkill(server: GranianWSGI) -> None:
-    """SIGKILL the whole process group (granian's main process and its workers) at once."""
-    process = server.process
-    assert process is not None and process.poll() is None, "the server died before the kill"
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
-    server.process = None
 
 
 # ------------------------------------------------------------------ the burst
-
-
-@dataclass
-class Attempt:
-    token: str
-    key: str
-    body: dict
-    status: int | None = None
-    alarm_id: int | None = None
-    error: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-
-def _post(client: httpx.Client, base_url: str, attempt: Attempt) -> tuple[int | None, int | None]:
-    response = client.post(
-        base_url + "/api/v1/alarms",
-        json=attempt.body,
-        headers={"Authorization": f"Bearer {attempt.token}", "Idempotency-Key": attempt.key},
-    )
-    alarm_id = response.json().get("id") if 200 <= response.status_code < 300 else None
-    return response.status_code, alarm_id
 
 
 def _burst(server: GranianWSGI, tokens: list[str]) -> list[Attempt]:
@@ -102,7 +70,7 @@ def _burst(server: GranianWSGI, tokens: list[str]) -> list[Attempt]:
                     },
                 )
                 try:
-                    attempt.status, attempt.alarm_id = _post(client, base_url, attempt)
+                    post_alarm(client, base_url, attempt)
                 except httpx.HTTPError as exc:
                     attempt.error = f"{type(exc).__name__}: {exc}"
                     time.sleep(0.05)  # a box that cannot connect tries again shortly
@@ -121,34 +89,15 @@ def _burst(server: GranianWSGI, tokens: list[str]) -> list[Attempt]:
     try:
         if not kill_now.wait(BURST_TIMEOUT_S):
             raise AssertionError(f"only {ok_count} alarms answered 2xx in {BURST_TIMEOUT_S}s")
-        _sigkill(server)
+        # The whole process group (granian's main process and its workers) at once.
+        process, server.process = server.process, None
+        sigkill_group(process)
         time.sleep(AFTER_KILL_S)
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=15)
     return attempts
-
-
-def _catch_up(base_url: str, police_token: str) -> tuple[list[dict], list[dict]]:
-    """What a reconnecting police console is shown: every event since 0 (paged), open alarms."""
-    events: list[dict] = []
-    open_alarms: list[dict] = []
-    since = 0
-    with httpx.Client(timeout=30) as client:
-        while True:
-            response = client.get(
-                base_url + "/api/v1/alarms/events",
-                params={"since": since},
-                headers={"Authorization": f"Bearer {police_token}"},
-            )
-            assert response.status_code == 200, response.text
-            page = response.json()
-            open_alarms = page["open"]
-            if not page["events"]:
-                return events, open_alarms
-            events.extend(page["events"])
-            since = page["events"][-1]["event_id"]
 
 
 def _socket_catch_up(asgi: GranianASGI, police_token: str) -> tuple[list[dict], dict]:
@@ -206,7 +155,7 @@ def test_sigkill_during_a_burst_loses_and_duplicates_no_alarm(stack):
             assert attempt.alarm_id in raised
 
         # 2. A reconnecting console is shown each of them (events since 0, open alarms).
-        events, open_alarms = _catch_up(server.base_url, stack.seed["police_token"])
+        events, open_alarms = http_catch_up(server.base_url, stack.seed["police_token"])
         seen = [e["alarm"]["id"] for e in events if e["type"] == "alarm.raised"]
         assert len(seen) == len(set(seen)), "a raised event was shown twice"
         not_shown = {a.alarm_id for a in succeeded} - set(seen)
@@ -229,13 +178,13 @@ def test_sigkill_during_a_burst_loses_and_duplicates_no_alarm(stack):
         committed_without_answer = 0
         with httpx.Client(timeout=10) as client:
             for attempt in failed:
-                status, alarm_id = _post(client, server.base_url, attempt)
-                assert status in (200, 201), (attempt.key, status)
-                committed_without_answer += status == 200
-                attempt.status, attempt.alarm_id = status, alarm_id
+                post_alarm(client, server.base_url, attempt)
+                assert attempt.status in (200, 201), (attempt.key, attempt.status)
+                committed_without_answer += attempt.status == 200
             for attempt in succeeded[:: max(1, len(succeeded) // 10)]:
-                status, alarm_id = _post(client, server.base_url, attempt)
-                assert (status, alarm_id) == (200, attempt.alarm_id)
+                replay = replace(attempt)
+                post_alarm(client, server.base_url, replay)
+                assert (replay.status, replay.alarm_id) == (200, attempt.alarm_id)
     finally:
         asgi.stop()
         server.stop()

@@ -38,13 +38,14 @@ def seed(devices: int) -> dict:
         )
         police = get_user_model().objects.create_user(username="fault-police", password=None)
         Membership.objects.create(user=police, organization=station, role=Role.POLICE_COMMANDER)
-    tokens = [
-        device_token_issue(actor=None, school=school, name=f"报警箱{i:02d}", kind="alarm_box")[1]
+    issued = [
+        device_token_issue(actor=None, school=school, name=f"报警箱{i:02d}", kind="alarm_box")
         for i in range(devices)
     ]
     return {
         "school_id": school.pk,
-        "device_tokens": tokens,
+        "device_tokens": [token for _device, token in issued],
+        "device_ids": [device.pk for device, _token in issued],
         "police_token": api_token_issue(user=police),
     }
 
@@ -60,9 +61,9 @@ def dump() -> dict:
             )
         ],
         "events": [
-            {"id": pk, "alarm_id": alarm_id, "type": type_}
-            for pk, alarm_id, type_ in AlarmEvent.objects.order_by("pk").values_list(
-                "pk", "alarm_id", "type"
+            {"id": pk, "alarm_id": alarm_id, "type": type_, "data": data}
+            for pk, alarm_id, type_, data in AlarmEvent.objects.order_by("pk").values_list(
+                "pk", "alarm_id", "type", "data"
             )
         ],
     }

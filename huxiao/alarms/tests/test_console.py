@@ -112,6 +112,34 @@ def test_alarm_reaches_police_school_and_command_and_nobody_else(world, health):
     async_to_sync(scenario)()
 
 
+def test_a_retried_raise_pushes_the_raised_event_again_and_a_console_shows_it_once(world):
+    """The first request may die between its commit and its push (a WSGI server killed in
+    scale mode, tests/faults): the retry with the same key pushes the same event again."""
+
+    async def scenario():
+        alarm = await _raise(world, idempotency_key="press-1")  # its push reaches nobody
+        [event_id] = await _event_ids(alarm)
+        console = await _ready(world.users["police"])
+        again = await _raise(world, idempotency_key="press-1")
+        assert again.pk == alarm.pk
+        message = await console.receive_json_from(timeout=2)
+        assert (message["type"], message["event_id"]) == ("alarm.raised", event_id)
+        await _raise(world, idempotency_key="press-1")
+        assert await console.receive_nothing(timeout=0.3)  # the socket sent that id already
+        assert await _event_ids(alarm) == [event_id]
+        await console.disconnect()
+
+        # Answered since: the acknowledgement carried the alarm to every console, and a
+        # console opened later gets nothing from another retry (no stale "new alarm").
+        await _step(services.alarm_acknowledge, actor=world.users["police"], alarm=again)
+        later = await _ready(world.users["police"])
+        await _raise(world, idempotency_key="press-1")
+        assert await later.receive_nothing(timeout=0.3)
+        await later.disconnect()
+
+    async_to_sync(scenario)()
+
+
 def test_every_step_is_pushed_with_increasing_event_ids(world):
     async def scenario():
         console = await _ready(world.users["police"])

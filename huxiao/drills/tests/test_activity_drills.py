@@ -45,6 +45,15 @@ def drill(school):
     return make_activity(school, starts_at=starts.replace(microsecond=0), whole_school=True)
 
 
+@pytest.fixture
+def typed_drill(school):
+    """A drill that started 30 minutes ago, on whichever local day that was: typed times
+    must lie between its start and now and on its day (a "today" drill has no such window
+    in the first minutes after midnight)."""
+    starts = timezone.localtime() - dt.timedelta(minutes=30)
+    return make_activity(school, starts_at=starts.replace(microsecond=0), whole_school=True)
+
+
 # ------------------------------------------------------------------ signal and all out
 
 
@@ -127,7 +136,8 @@ def save(world, drill, **changes):
     return services.drill_record_save(actor=world.users["teacher"], activity_id=drill.pk, **changes)
 
 
-def test_typed_times_and_headcount(world, drill):
+def test_typed_times_and_headcount(world, typed_drill):
+    drill = typed_drill
     signal = drill.starts_at + dt.timedelta(minutes=2)
     record = save(
         world,

@@ -48,6 +48,15 @@ def drill(school):
     return make_activity(school, starts_at=starts.replace(microsecond=0), whole_school=True)
 
 
+@pytest.fixture
+def typed_drill(school):
+    """A drill that started 30 minutes ago, on whichever local day that was: typed times
+    must lie between its start and now and on its day (a "today" drill has no such window
+    in the first minutes after midnight)."""
+    starts = timezone.localtime() - dt.timedelta(minutes=30)
+    return make_activity(school, starts_at=starts.replace(microsecond=0), whole_school=True)
+
+
 def form_data(**overrides) -> dict:
     data = {
         "status": "held",
@@ -364,7 +373,8 @@ def test_police_read_the_drill_page_without_buttons(client, world, drill):
     assert not DrillRecord.objects.exists()
 
 
-def test_typed_times_on_the_page(client, world, drill):
+def test_typed_times_on_the_page(client, world, typed_drill):
+    drill = typed_drill
     c = login(client, world.users["teacher"])
     url = reverse("drills:drill_times", args=[drill.pk])
     signal = drill.starts_at + dt.timedelta(minutes=1)

@@ -14,8 +14,10 @@ section per finding.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import translation
 
@@ -173,7 +175,11 @@ def test_retire_button_is_behind_a_confirmation(pworld, client, system):
         rf'data-testid="system-actions-{system.pk}".*?</details>\s*</div>', page, re.S
     )
     assert actions is not None and f'data-testid="system-edit-{system.pk}"' in actions.group(0)
-    assert ".hx-df-list > li { list-style: none; }" in page
+    # The list's bullets are off in the page's stylesheet (static: the policy allows no
+    # inline style).
+    assert "/static/security/defence.css" in page
+    stylesheet = Path(finders.find("security/defence.css")).read_text(encoding="utf-8")
+    assert ".hx-df-list > li { list-style: none; }" in stylesheet
     response = client.post(reverse("security:defence_system_retire", args=[system.pk]))
     assert response.status_code == 302
     assert not TechnicalSystem.objects.get(pk=system.pk).is_active

@@ -126,6 +126,21 @@ def test_a_check_links_bus_school_trip_driver_station(buses):
     assert AuditEvent.objects.filter(object_type__endswith="busfinding").count() == 1
 
 
+def test_a_trip_running_past_midnight_is_still_the_trip_under_way(buses):
+    # Started at 23:50 local, checked at 00:10 the next local day: the trip is dated by the
+    # day it started and must still be found (CI ran across midnight and caught this).
+    midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time()))
+    trip = make_trip(buses)
+    trip.started_at = midnight - dt.timedelta(minutes=10)
+    trip.date = timezone.localtime(trip.started_at).date()
+    trip.save(update_fields=["started_at", "date"])
+    at = midnight + dt.timedelta(minutes=10)
+    assert sel.trip_under_way(buses.bus, at) == trip
+    trip.ended_at = midnight
+    trip.save(update_fields=["ended_at"])
+    assert sel.trip_under_way(buses.bus, at) is None
+
+
 def test_without_a_trip_the_route_driver_is_the_default(buses):
     make_trip(buses, status=TripStatus.FINISHED, ended_at=timezone.now() - dt.timedelta(minutes=5))
     inspection = record(buses)

@@ -33,6 +33,17 @@ def _workers(variable: str) -> int:
     return int(os.environ.get(variable) or default)
 
 
+def _metrics_dir(configured: str | None) -> str:
+    """The directory where the servers and the task worker write their metrics, so that
+    /metrics on either server reports all of them (huxiao/core/metrics.py). Emptied here:
+    the counts of a previous run belong to processes that are gone."""
+    directory = Path(configured or settings.VAR_DIR / "run" / "metrics")
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink(missing_ok=True)
+    return str(directory)
+
+
 class Command(BaseCommand):
     help = "Serve HTTP (WSGI, granian), WebSockets (ASGI, granian) and run the task worker."
 
@@ -60,6 +71,7 @@ class Command(BaseCommand):
             **os.environ,
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
         }
+        env["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir(env.get("PROMETHEUS_MULTIPROC_DIR"))
         commands = {
             "http (wsgi)": [
                 _granian(),

@@ -128,6 +128,11 @@ class Command(BaseCommand):
             load_demo_meetings,
         ):
             loader(stdout=self.stdout if options["verbosity"] > 1 else None)
+
+        # A monthly county report ready to download (ADR 0033); last, as it reads it all.
+        from huxiao.reports.monthly_demo import load_demo_monthly
+
+        load_demo_monthly(stdout=self.stdout if options["verbosity"] > 1 else None)
         elapsed = time.perf_counter() - started
 
         created, updated = result["created"], result["updated"]
