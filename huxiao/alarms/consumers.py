@@ -15,13 +15,16 @@ Protocol (JSON text frames):
 - `{"since": <event_id>}` at any time: every event after it that the user may see, as
   ordinary event messages in event_id order, then
   `{"type": "sync", "open": [alarm, …], "last_event_id": N}` with every open alarm.
-  A client sends it on every (re)connect with the last event_id it handled.
+  A client sends it on every (re)connect with the last event_id it handled. The events of
+  the LATE_COMMIT_SECONDS before event N (ids N - TAIL_LOOKBACK to N - 1) come again first:
+  with PostgreSQL a transaction holding a smaller id can commit after N was sent, and if
+  its push was lost (the ASGI server killed) `since` alone would never bring it.
 - `{"type": "ping"}` → `{"type": "pong"}`.
 
 Duplicates: the server drops a push whose event_id this socket has already sent (a user in
 two groups, or a push that the tail below also relays). The only duplicates a client can
-see are inside a catch-up: events it asked for again, or a push that arrived while the
-catch-up ran. They carry the same event_id — clients de-duplicate by it. An event's `alarm`
+see are inside a catch-up: events it asked for again, the late-commit window above, or a
+push that arrived while the catch-up ran. They carry the same event_id — clients de-duplicate by it. An event's `alarm`
 is the alarm's state when the message was built; a re-sent event may show a newer state.
 
 Pushes reach this process through the channel layer: in embedded mode the relay layer
@@ -75,6 +78,10 @@ CATCH_UP_MAX_EVENTS = 5000
 OPEN_LIMIT = 500
 MAX_FRAME_CHARS = 4096
 TAIL_LOOKBACK = 100
+# A catch-up re-sends the events of this many seconds before `since` (at most TAIL_LOOKBACK
+# ids back): a transaction that took an earlier id may have committed after `since` was
+# sent, and its push died with the server the console was on.
+LATE_COMMIT_SECONDS = 10
 # How often an open socket recomputes its groups from the user's memberships: a removed
 # membership or a deactivated user stops hearing alarms within this time, and re-adding
 # the groups keeps them alive past the channel layer's group expiry (a day by default).
@@ -454,7 +461,14 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             .first()
             or 0
         )
-        messages: list[dict] = []
+        # Again the events that may have committed after `since` was sent (PostgreSQL);
+        # the client drops those it has.
+        messages = [
+            event_message(e, e.alarm)
+            for e in selectors.alarm_events_just_before(
+                actor=self.user, before=since, lookback=TAIL_LOOKBACK, seconds=LATE_COMMIT_SECONDS
+            )
+        ]
         cursor = since
         while len(messages) < CATCH_UP_MAX_EVENTS:
             batch = selectors.alarm_events_since(actor=self.user, since=cursor, limit=CATCH_UP_PAGE)

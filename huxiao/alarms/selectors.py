@@ -35,15 +35,46 @@ def alarm_get(*, actor, alarm_id: int) -> Alarm:
     return get_object_or_404(_base(actor), pk=alarm_id)
 
 
+# What event_message() reads of an event's alarm.
+_EVENT_ALARM = (
+    "alarm__school",
+    "alarm__raised_by",
+    "alarm__raised_by_device",
+    "alarm__acknowledged_by",
+)
+
+
 def alarm_events_since(*, actor, since: int, limit: int = 500) -> list[AlarmEvent]:
     """Timeline events after `since` on alarms the actor may see (console catch-up)."""
     return list(
         AlarmEvent.objects.visible_to(actor, Action.VIEW_ALARM)
         .filter(pk__gt=since)
-        .select_related(
-            "alarm__school", "alarm__raised_by", "alarm__raised_by_device", "alarm__acknowledged_by"
-        )
+        .select_related(*_EVENT_ALARM)
         .order_by("pk")[:limit]
+    )
+
+
+def alarm_events_just_before(
+    *, actor, before: int, lookback: int, seconds: float
+) -> list[AlarmEvent]:
+    """The events a console may have skipped although it has seen event `before`: with
+    PostgreSQL a transaction that took a smaller id can commit after a larger one was pushed
+    (and its own push can be lost with a killed ASGI server), so a reconnect's
+    {"since": before} would never ask for it. These are the visible events with an id in
+    [before - lookback, before) from the `seconds` before event `before`: in flight when it
+    was written. Empty when `before` is no event."""
+    anchor_at = AlarmEvent.objects.filter(pk=before).values_list("at", flat=True).first()
+    if anchor_at is None:
+        return []
+    return list(
+        AlarmEvent.objects.visible_to(actor, Action.VIEW_ALARM)
+        .filter(
+            pk__gte=max(1, before - lookback),
+            pk__lt=before,
+            at__gte=anchor_at - dt.timedelta(seconds=seconds),
+        )
+        .select_related(*_EVENT_ALARM)
+        .order_by("pk")
     )
 
 

@@ -3,11 +3,14 @@ reconnect, token authentication, and the tail that delivers when the push cannot
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
 from huxiao.alarms import consumers, services
 from huxiao.alarms.choices import AlarmSource
@@ -57,7 +60,7 @@ async def _closed_with(communicator, code: int) -> None:
 @database_sync_to_async
 def _raise(world, **kwargs):
     alarm, _ = services.alarm_raise(
-        actor=world.users["guard"],
+        actor=kwargs.pop("actor", world.users["guard"]),
         school=kwargs.pop("school", world.school),
         kind=kwargs.pop("kind", "intrusion"),
         location=kwargs.pop("location", "大门"),
@@ -248,6 +251,57 @@ def test_reconnecting_console_gets_missed_events_and_open_alarms(world):
             again.append(message["event_id"])
         assert again == [seen, *expected]
         await console.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_catch_up_sends_again_the_events_that_may_have_committed_after_since(world):
+    """PostgreSQL may commit a smaller event id after a larger one was pushed; if that
+    push died with the ASGI server (tests/faults), {"since": larger} alone never brings it.
+    The catch-up re-sends the visible events of the seconds before `since`, nothing older,
+    nothing outside the user's scope."""
+
+    async def scenario():
+        old = await _raise(
+            world, kind="fire", now=timezone.now() - dt.timedelta(seconds=60)
+        )  # long committed: not in the window
+        late = await _raise(world, kind="medical")  # committed "after" the next one was seen
+        other = await _raise(
+            world, school=world.other_school, actor=world.users["principal2"]
+        )  # another school, same station
+        seen = await _raise(world)
+        [seen_event] = await _event_ids(seen)
+        [late_event] = await _event_ids(late)
+        [other_event] = await _event_ids(other)
+        assert (await _event_ids(old))[0] < late_event < other_event < seen_event
+
+        console = await _ready(world.users["police"])
+        await console.send_json_to({"since": seen_event})
+        again = []
+        while (message := await console.receive_json_from(timeout=2))["type"] != "sync":
+            again.append(message["event_id"])
+        assert again == [late_event, other_event]
+        assert message["last_event_id"] == seen_event
+        await console.disconnect()
+
+        # The school's principal sees only their school's part of the window.
+        principal = await _ready(world.users["principal2"])
+        await principal.send_json_to({"since": seen_event})
+        message = await principal.receive_json_from(timeout=2)
+        assert (message["type"], message["event_id"]) == ("alarm.raised", other_event)
+        assert (await principal.receive_json_from(timeout=2))["type"] == "sync"
+        await principal.disconnect()
+
+        # Another town's police: nothing, although the window's anchor is an event it
+        # cannot see.
+        far = await _ready(world.users["farpolice"])
+        await far.send_json_to({"since": seen_event})
+        assert (await far.receive_json_from(timeout=2)) == {
+            "type": "sync",
+            "open": [],
+            "last_event_id": 0,
+        }
+        await far.disconnect()
 
     async_to_sync(scenario)()
 
