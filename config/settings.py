@@ -149,13 +149,6 @@ REDIS_URL = env_str("REDIS_URL")
 # two installations or a deployment test can share one Redis (deploy/env.example).
 REDIS_PREFIX = env_str("HUXIAO_REDIS_PREFIX", "huxiao")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": REDIS_PREFIX,
-        }
-    }
     import socket
 
     # A Redis that vanished without closing its connections is noticed by keep-alive
@@ -170,6 +163,23 @@ if REDIS_URL:
             ("TCP_USER_TIMEOUT", 20_000),
         ]
         if hasattr(socket, name)
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+            # Passed to redis-py's connection pool. A Redis that stops answering costs a
+            # request at most this long (the callers that can do without the cache —
+            # dashboard figures, rate limits — then go on without it), not a hung worker.
+            # Synchronous redis-py has no cancellation problem (see the channel layer).
+            "OPTIONS": {
+                "socket_connect_timeout": 2,
+                "socket_timeout": 3,
+                "socket_keepalive": True,
+                "socket_keepalive_options": _keepalive,
+            },
+        }
     }
     CHANNEL_LAYERS = {
         "default": {
