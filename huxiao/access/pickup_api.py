@@ -3,7 +3,8 @@
 Auth as every API (ADR 0006): a user token, the browser session, or a gate terminal's
 device token (bound to its school). Looking up and releasing need RELEASE_CHILD at the
 school; the waiting list of a class RELEASE_CHILD or MANAGE_PICKUP. A refused code is 409
-with `code` (the RefusalReason) and the message; a PIN lock 429; bad input 400.
+with `code` (the RefusalReason) and the message; a PIN lock 429 (`pin_locked`), 503
+(`pin_unavailable`) while the lockout cannot be read; bad input 400.
 """
 
 from __future__ import annotations
@@ -138,14 +139,21 @@ def _locked(request, locked: services.PinLocked):
     message = str(locked.message)
     return api.create_response(
         request,
-        {"detail": message, "errors": {"code": [message]}, "code": "pin_locked"},
-        status=429,
+        {"detail": message, "errors": {"code": [message]}, "code": locked.code},
+        status=locked.status,
     )
 
 
 @router.post(
     "/pickup/lookup",
-    response={200: LookupOut, 400: ErrorOut, 403: ErrorOut, 409: RefusedOut, 429: RefusedOut},
+    response={
+        200: LookupOut,
+        400: ErrorOut,
+        403: ErrorOut,
+        409: RefusedOut,
+        429: RefusedOut,
+        503: RefusedOut,
+    },
 )
 def pickup_lookup(request, payload: LookupIn):
     """A scanned card QR, rotating QR or typed PIN → the child, the adult and a

@@ -88,6 +88,9 @@ class PickupRefused(Exception):
 class PinLocked(Exception):
     """PIN entry is locked for this user/device at this school until `until`."""
 
+    code = "pin_locked"
+    status = 429
+
     def __init__(self, until: dt.datetime):
         super().__init__("locked")
         self.until = until
@@ -98,6 +101,25 @@ class PinLocked(Exception):
             "Too many wrong PINs. PIN entry is locked until %(time)s; scan the QR code "
             "or call the class teacher."
         ) % {"time": timezone.localtime(self.until).strftime("%H:%M")}
+
+
+class PinUnavailable(PinLocked):
+    """The PIN lockout cannot be read or counted (scale mode's Redis is away): PIN entry is
+    refused as if locked until it can be — without the lockout six digits could be guessed
+    freely. QR codes do not depend on the cache."""
+
+    code = "pin_unavailable"
+    status = 503
+
+    def __init__(self):
+        Exception.__init__(self, "unavailable")
+        self.until = None
+
+    @property
+    def message(self):
+        return _(
+            "PIN entry is unavailable for the moment; scan the QR code or call the class teacher."
+        )
 
 
 @dataclasses.dataclass
@@ -815,7 +837,11 @@ def adult_has_photo(code: PickupCode) -> bool:
 
 
 def _find_by_pin(*, actor, school, pin: str, now) -> PickupCode:
-    until = pin_lock_until(actor=actor, school=school, now=now)
+    try:
+        until = pin_lock_until(actor=actor, school=school, now=now)
+    except Exception as exc:  # noqa: BLE001 - any cache failure: refuse, never a 500
+        logger.warning("PIN lockout unreadable, PIN entry refused: %r", exc)
+        raise PinUnavailable() from None
     if until is not None:
         raise PinLocked(until)
     hashed = pin_hash(school.pk, pin)
@@ -827,7 +853,11 @@ def _find_by_pin(*, actor, school, pin: str, now) -> PickupCode:
         # for reuse: a live code with the same PIN wins, above).
         code = _code("cancelled_pin", [school.pk, hashed, today], today)
     if code is None:
-        failure = _pin_failed(actor=actor, school=school, now=now)
+        try:
+            failure = _pin_failed(actor=actor, school=school, now=now)
+        except Exception as exc:  # noqa: BLE001 - a wrong PIN that cannot be counted
+            logger.warning("wrong PIN not counted, PIN entry refused: %r", exc)
+            raise PinUnavailable() from None
         if failure.until is not None:
             # Only the lock alerts, once: single typos must not page the duty leader.
             _refuse(

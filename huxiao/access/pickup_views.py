@@ -337,7 +337,7 @@ def pickup_scan(request):
         return render(request, "access/pickup/scan.html", context, status=400)
     except services.PinLocked as locked:
         context["error"] = locked.message
-        return render(request, "access/pickup/scan.html", context, status=429)
+        return render(request, "access/pickup/scan.html", context, status=locked.status)
     except services.PickupRefused as refused:
         context["refused"] = refused
         return render(request, "access/pickup/scan.html", context, status=409)
