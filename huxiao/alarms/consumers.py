@@ -24,8 +24,9 @@ Protocol (JSON text frames):
 Duplicates: the server drops a push whose event_id this socket has already sent (a user in
 two groups, or a push that the tail below also relays). The only duplicates a client can
 see are inside a catch-up: events it asked for again, the late-commit window above, or a
-push that arrived while the catch-up ran. They carry the same event_id — clients de-duplicate by it. An event's `alarm`
-is the alarm's state when the message was built; a re-sent event may show a newer state.
+push that arrived while the catch-up ran. They carry the same event_id — clients
+de-duplicate by it. An event's `alarm` is the alarm's state when the message was built; a
+re-sent event may show a newer state.
 
 Pushes reach this process through the channel layer: in embedded mode the relay layer
 (core.layers, Unix datagrams between the processes of one machine), in scale mode Redis.
