@@ -20,7 +20,7 @@ lock:
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --upgrade pip
 	.lock-venv/bin/pip install --quiet -e '.[dev]'
-	{ head -n 2 requirements/constraints.txt; .lock-venv/bin/pip freeze --exclude-editable --all \
+	{ grep '^#' requirements/constraints.txt; .lock-venv/bin/pip freeze --exclude-editable --all \
 		| grep -v -E '^(pip|setuptools|wheel)=='; } > requirements/constraints.txt.new
 	mv requirements/constraints.txt.new requirements/constraints.txt
 	rm -rf .lock-venv
