@@ -226,8 +226,30 @@ class Section:
         raise KeyError(key)
 
 
+class _PostAndVisitRates:
+    """The posts' and visits' rates of a school's or a town's counts."""
+
+    post_shifts: int
+    post_staffed: int
+    post_three: int
+    visit_weeks: int
+    visit_weeks_met: int
+
+    @property
+    def post_staffed_rate(self) -> Decimal | None:
+        return rate(self.post_staffed, self.post_shifts)
+
+    @property
+    def post_three_rate(self) -> Decimal | None:
+        return rate(self.post_three, self.post_shifts)
+
+    @property
+    def visit_rate(self) -> Decimal | None:
+        return rate(self.visit_weeks_met, self.visit_weeks)
+
+
 @dataclass
-class SchoolFigures:
+class SchoolFigures(_PostAndVisitRates):
     """One school's figures for the period (the per-school table)."""
 
     pk: int
@@ -257,21 +279,9 @@ class SchoolFigures:
     rank: int | None = None
     score: Decimal | None = None
 
-    @property
-    def post_staffed_rate(self) -> Decimal | None:
-        return rate(self.post_staffed, self.post_shifts)
-
-    @property
-    def post_three_rate(self) -> Decimal | None:
-        return rate(self.post_three, self.post_shifts)
-
-    @property
-    def visit_rate(self) -> Decimal | None:
-        return rate(self.visit_weeks_met, self.visit_weeks)
-
 
 @dataclass
-class TownFigures:
+class TownFigures(_PostAndVisitRates):
     """A town's figures in a county report: sums of its schools' counts, and its rates as
     the compliance overviews compute them."""
 
@@ -293,18 +303,6 @@ class TownFigures:
     alerts: int = 0
     cases: int = 0
     rank: int | None = None
-
-    @property
-    def post_staffed_rate(self) -> Decimal | None:
-        return rate(self.post_staffed, self.post_shifts)
-
-    @property
-    def post_three_rate(self) -> Decimal | None:
-        return rate(self.post_three, self.post_shifts)
-
-    @property
-    def visit_rate(self) -> Decimal | None:
-        return rate(self.visit_weeks_met, self.visit_weeks)
 
 
 @dataclass
