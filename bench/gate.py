@@ -344,7 +344,15 @@ def main(argv: list[str] | None = None) -> int:
             "env": {
                 k: v
                 for k, v in env.items()
-                if k in {"HUXIAO_VAR_DIR", "HUXIAO_DEBUG", "HUXIAO_ENV", "DATABASE_URL"}
+                if k
+                in {
+                    "HUXIAO_VAR_DIR",
+                    "HUXIAO_DEBUG",
+                    "HUXIAO_ENV",
+                    "HUXIAO_RATE_DEVICE",
+                    "HUXIAO_RATE_LOGIN",
+                    "DATABASE_URL",
+                }
             },
             "token": seed["token"],
             "host_id": seed["host_id"],

@@ -121,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--batch", type=int, default=10, help="requests per batch")
     parser.add_argument("--cprofile", action="store_true", help="cProfile the app, to stderr")
+    parser.add_argument(
+        "--callees", default="", help="with --cprofile: also what functions matching this call"
+    )
     args = parser.parse_args(argv)
     state = json.loads((args.var_dir / "bench-env.json").read_text())
     os.environ.update(state["env"])
@@ -217,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
             stats = pstats.Stats(profiler, stream=out)
             stats.sort_stats("cumulative").print_stats(45)
             stats.sort_stats("tottime").print_stats(25)
+            if args.callees:
+                stats.sort_stats("cumulative").print_callees(args.callees)
             print(f"==== cProfile {kind} (100 requests)", file=sys.stderr)
             print(out.getvalue(), file=sys.stderr)
         # Which queries a check-in runs.

@@ -242,7 +242,7 @@ if REDIS_URL:
 else:
     HUEY = {
         "name": "huxiao",
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "huxiao.core.task_queue.EmbeddedHuey",
         "filename": str(VAR_DIR / "tasks.sqlite3"),
         "immediate": HUEY_IMMEDIATE,
         "utc": False,  # crontabs in local time (TIME_ZONE, which Django puts in TZ)

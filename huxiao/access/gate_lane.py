@@ -1,22 +1,25 @@
-"""The gate terminals' lane: their two hot paths without the browser's middleware and
-without searching the URL table (ADR 0022, "Performance").
+"""The terminals' lane: the hot paths of gate terminals and alarm boxes without the
+browser's middleware and without searching the URL table (ADR 0022, "Performance").
 
 A gate terminal checks visitors in (`POST /api/v1/visitors/check-in`) and releases children
-(`POST /api/v1/pickup/lookup`, then `/pickup/release`) with a bearer token and no cookies.
+(`POST /api/v1/pickup/lookup`, then `/pickup/release`); an alarm box raises alarms
+(`POST /api/v1/alarms`, ADR 0011). Both send a bearer token and no cookies.
 For such a request the session, authentication, CSRF, message, htmx and static-file
 middleware do nothing but cost time, and Django tries some 130 URL patterns before it
 reaches the API's (together, a fifth of a check-in's CPU). The lane runs the *same* view —
 the API's own operation, with its authentication (device or user token), schema, services
 and error handlers — behind every other middleware of `settings.MIDDLEWARE` (security
 headers and redirect, request id, language, allowed hosts and content length, frame
-options), with the URL match resolved once at start-up.
+options, rate limits), with the URL match resolved once at start-up.
 
 What goes through the lane: POST to one of `LANE_URL_NAMES`' paths, with an `Authorization:
-Bearer …` header and no `Cookie` header. Everything else — a browser's session, a request
-with cookies, another method or path — takes Django's full stack, unchanged. A new
-middleware in settings joins the lane too unless it is listed in `BROWSER_ONLY_MIDDLEWARE`.
+Bearer …` header and no `Cookie` header. Everything else — a browser's session (the school
+page's alarm button), a request with cookies, another method or path — takes Django's full
+stack, unchanged. A new middleware in settings joins the lane too unless it is listed in
+`BROWSER_ONLY_MIDDLEWARE`.
 
-Served by `config/wsgi.py` (`GateWSGIHandler`); tests drive `GateLane.get_response`.
+Served by `config/wsgi.py` (`GateWSGIHandler`); tests drive `GateLane.get_response`
+(huxiao/access/tests/test_gate_performance.py, huxiao/alarms/tests/test_alarm_lane.py).
 """
 
 from __future__ import annotations
@@ -29,7 +32,12 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.urls import resolve, reverse
 from django.utils.module_loading import import_string
 
-LANE_URL_NAMES = ("api:visitor_check_in", "api:pickup_lookup", "api:pickup_release")
+LANE_URL_NAMES = (
+    "api:visitor_check_in",
+    "api:pickup_lookup",
+    "api:pickup_release",
+    "api:alarm_create",
+)
 
 # Middleware that serve browsers only: for a request with a bearer token and no cookie they
 # have nothing to read (no session, no CSRF cookie, no static path, no htmx header) and
