@@ -1,4 +1,5 @@
-"""The scale-mode channel layer: channels_redis with a bounded, blocking connection pool.
+"""The scale-mode channel layer: channels_redis with a bounded, blocking connection pool,
+and a synchronous group send for publishers without an event loop.
 
 channels_redis builds one redis-py connection pool per host and per event loop, and every
 command in flight holds one connection of it. redis-py 8's asyncio ConnectionPool allows
@@ -12,13 +13,46 @@ most `max_connections` connections per loop, and a command beyond them waits up 
 Host entries are the same dicts as channels_redis takes (`address` plus redis-py connection
 keyword arguments), with two more that go to the pool: `max_connections` and `timeout`.
 Entries without an address (sentinels, host/port pairs) keep channels_redis's own pools.
+
+`group_send_many_nowait` is channels_redis's `group_send` for each group — the same keys,
+the same serialised messages, the same capacity script — run with a synchronous client
+(ADR 0015, "Publishing without an event loop"). WSGI workers and the task worker publish
+every event after commit; `async_to_sync` around the asynchronous send cost a third of an
+alarm box's request in scale mode.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
+import redis
 from channels_redis.core import RedisChannelLayer as _RedisChannelLayer
 from channels_redis.utils import create_pool
 from redis.asyncio import BlockingConnectionPool
+
+logger = logging.getLogger(__name__)
+
+# channels_redis 4.3's group_send script, verbatim: channels over capacity are skipped.
+# tests/scale checks that a consumer of the asynchronous layer receives what this sends.
+GROUP_SEND_LUA = """
+    local over_capacity = 0
+    local current_time = ARGV[#ARGV - 1]
+    local expiry = ARGV[#ARGV]
+    for i=1,#KEYS do
+        if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[i + #KEYS]) then
+            redis.call('ZADD', KEYS[i], current_time, ARGV[i])
+            redis.call('EXPIRE', KEYS[i], expiry)
+        else
+            over_capacity = over_capacity + 1
+        end
+    end
+    return over_capacity
+"""
+# A publish from a request is bounded (core/events.py PUBLISH_TIMEOUT_SECONDS); synchronous
+# redis-py has no cancellation problem with a read timeout (see the settings' note).
+SYNC_SOCKET_TIMEOUT = 3.0
 
 
 class RedisChannelLayer(_RedisChannelLayer):
@@ -28,3 +62,67 @@ class RedisChannelLayer(_RedisChannelLayer):
             return create_pool(host)
         address = host.pop("address")
         return BlockingConnectionPool.from_url(address, **host)
+
+    # ---------------------------------------------------------------- synchronous send
+
+    _sync_lock = threading.Lock()
+
+    def _sync_clients(self) -> list[redis.Redis] | None:
+        clients = getattr(self, "_sync_redis", None)
+        if clients is not None:
+            return clients or None
+        with self._sync_lock:
+            clients = getattr(self, "_sync_redis", None)
+            if clients is None:
+                clients = []
+                for host in self.hosts:
+                    if "address" not in host:  # channels_redis's own pools: async only
+                        clients = []
+                        break
+                    options = {k: v for k, v in host.items() if k != "address"}
+                    # Every wait bounded: a Redis that is away costs one publish 3 s at most
+                    # (the first group's failure ends it), then consoles catch up.
+                    options["socket_timeout"] = SYNC_SOCKET_TIMEOUT
+                    options["socket_connect_timeout"] = SYNC_SOCKET_TIMEOUT
+                    options["timeout"] = SYNC_SOCKET_TIMEOUT  # a free pooled connection
+                    pool = redis.BlockingConnectionPool.from_url(host["address"], **options)
+                    clients.append(redis.Redis(connection_pool=pool))
+                self._sync_redis = clients
+        return clients or None
+
+    def group_send_many_nowait(self, groups, message) -> bool:
+        """Send `message` to each group from synchronous code. False when a host has no
+        address (the caller then takes the asynchronous path)."""
+        clients = self._sync_clients()
+        if clients is None:
+            return False
+        for group in groups:
+            self._group_send_sync(clients, group, message)
+        return True
+
+    def _group_send_sync(self, clients, group, message) -> None:
+        self.require_valid_group_name(group)  # raises on an invalid name
+        key = self._group_key(group)
+        connection = clients[self.consistent_hash(group)]
+        connection.zremrangebyscore(key, min=0, max=int(time.time()) - self.group_expiry)
+        channel_names = [x.decode("utf8") for x in connection.zrange(key, 0, -1)]
+        to_keys, key_to_message, key_to_capacity = self._map_channel_keys_to_connection(
+            channel_names, message
+        )
+        for index, channel_keys in to_keys.items():
+            connection = clients[index]
+            pipe = connection.pipeline()
+            for channel_key in channel_keys:
+                pipe.zremrangebyscore(channel_key, min=0, max=int(time.time()) - int(self.expiry))
+            pipe.execute()
+            args = [key_to_message[k] for k in channel_keys]
+            args += [key_to_capacity[k] for k in channel_keys]
+            args += [time.time(), self.expiry]
+            over = connection.eval(GROUP_SEND_LUA, len(channel_keys), *channel_keys, *args)
+            if over > 0:
+                logger.info(
+                    "%s of %s channels over capacity in group %s",
+                    over,
+                    len(channel_names),
+                    group,
+                )
