@@ -206,6 +206,13 @@ if REDIS_URL:
                     }
                 ],
                 "prefix": REDIS_PREFIX,
+                # Messages waiting per Redis key. Every console of an ASGI process shares
+                # the process's one key, and an alarm puts a message on it per group
+                # (five): channels_redis's default of 100 was twenty alarms of lag. With
+                # publishing made cheaper (ADR 0015), a burst on a loaded machine outran an
+                # ASGI process and pushes beyond it were dropped (bench/alarm_latency,
+                # redis, 2026-12-01). A message is about 1.5 kB.
+                "capacity": 2000,
                 # channels_redis's default, stated: a membership not renewed for a day is
                 # dropped. Consoles renew theirs every ALARM_CONSOLE_REFRESH_SECONDS; the
                 # members of a killed process linger until then (harmless: nobody reads).

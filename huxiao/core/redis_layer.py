@@ -23,6 +23,7 @@ alarm box's request in scale mode.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -53,6 +54,7 @@ GROUP_SEND_LUA = """
 # A publish from a request is bounded (core/events.py PUBLISH_TIMEOUT_SECONDS); synchronous
 # redis-py has no cancellation problem with a read timeout (see the settings' note).
 SYNC_SOCKET_TIMEOUT = 3.0
+PUBLISH_DEADLINE = 3.0
 
 
 class RedisChannelLayer(_RedisChannelLayer):
@@ -92,37 +94,59 @@ class RedisChannelLayer(_RedisChannelLayer):
 
     def group_send_many_nowait(self, groups, message) -> bool:
         """Send `message` to each group from synchronous code. False when a host has no
-        address (the caller then takes the asynchronous path)."""
+        address, or when this thread runs an event loop (blocking Redis I/O must not stall
+        it): the caller then takes the asynchronous path.
+
+        The whole publish is bounded like the asynchronous one (PUBLISH_DEADLINE): past it
+        no further round trip starts, and one in flight gives up after the socket timeout.
+        Two round trips per group: the group's expired members out and its members read
+        (one pipeline), then each host's expired messages out and the capacity script."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:
+            return False
         clients = self._sync_clients()
         if clients is None:
             return False
+        deadline = time.monotonic() + PUBLISH_DEADLINE
         for group in groups:
-            self._group_send_sync(clients, group, message)
+            self._group_send_sync(clients, group, message, deadline)
         return True
 
-    def _group_send_sync(self, clients, group, message) -> None:
+    def _group_send_sync(self, clients, group, message, deadline) -> None:
         self.require_valid_group_name(group)  # raises on an invalid name
         key = self._group_key(group)
-        connection = clients[self.consistent_hash(group)]
-        connection.zremrangebyscore(key, min=0, max=int(time.time()) - self.group_expiry)
-        channel_names = [x.decode("utf8") for x in connection.zrange(key, 0, -1)]
+        _in_time(deadline)
+        pipe = clients[self.consistent_hash(group)].pipeline(transaction=False)
+        pipe.zremrangebyscore(key, min=0, max=int(time.time()) - self.group_expiry)
+        pipe.zrange(key, 0, -1)
+        channel_names = [x.decode("utf8") for x in pipe.execute()[-1]]
         to_keys, key_to_message, key_to_capacity = self._map_channel_keys_to_connection(
             channel_names, message
         )
         for index, channel_keys in to_keys.items():
-            connection = clients[index]
-            pipe = connection.pipeline()
+            # The host of these channels' keys (channels_redis 4.3 cleans them on the
+            # group's host, which differs only with several hosts).
+            _in_time(deadline)
+            pipe = clients[index].pipeline(transaction=False)
             for channel_key in channel_keys:
                 pipe.zremrangebyscore(channel_key, min=0, max=int(time.time()) - int(self.expiry))
-            pipe.execute()
             args = [key_to_message[k] for k in channel_keys]
             args += [key_to_capacity[k] for k in channel_keys]
             args += [time.time(), self.expiry]
-            over = connection.eval(GROUP_SEND_LUA, len(channel_keys), *channel_keys, *args)
+            pipe.eval(GROUP_SEND_LUA, len(channel_keys), *channel_keys, *args)
+            over = pipe.execute()[-1]
             if over > 0:
-                logger.info(
+                logger.warning(
                     "%s of %s channels over capacity in group %s",
                     over,
                     len(channel_names),
                     group,
                 )
+
+
+def _in_time(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise TimeoutError("publish deadline passed")

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from huxiao.access.gate_lane import GateLane
 from huxiao.access.tests.test_gate_performance import lane_request
-from huxiao.accounts.services import device_token_issue
+from huxiao.accounts.services import api_token_issue, device_token_issue
 from huxiao.alarms.models import Alarm, AlarmEvent
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,17 @@ BODY = {"kind": "violence", "location": "大门", "note": "持刀", "drill": Fal
 
 
 @pytest.mark.parametrize(
-    "case", ["raised", "retried", "conflict", "bad_kind", "other_school", "bad_token", "not_json"]
+    "case",
+    [
+        "raised",
+        "retried",
+        "conflict",
+        "bad_kind",
+        "other_school",
+        "bad_token",
+        "not_json",
+        "user_token",
+    ],
 )
 def test_the_lane_answers_an_alarm_as_the_full_stack(world, device, case):
     lane = GateLane()
@@ -56,6 +66,9 @@ def test_the_lane_answers_an_alarm_as_the_full_stack(world, device, case):
         token = "hxd_forged"
     elif case == "not_json":
         body = "{not json"
+    elif case == "user_token":  # an app's user token: the school in the body, source "api"
+        token = api_token_issue(user=world.users["guard"])
+        body["school_id"] = world.school.pk
 
     def via_lane(key, data):
         request = lane_request(ALARMS, data, token, HTTP_IDEMPOTENCY_KEY=key)
@@ -88,9 +101,12 @@ def test_the_lane_answers_an_alarm_as_the_full_stack(world, device, case):
             "other_school": 400,
             "bad_token": 403,
             "not_json": 400,
+            "user_token": 201,
         }[case]
     )
-    written = 2 if case in ("raised", "retried", "conflict") else 0
+    if case == "user_token":
+        assert [json.loads(a.content)["source"] for a in answers] == ["api", "api"]
+    written = 2 if case in ("raised", "retried", "conflict", "user_token") else 0
     assert Alarm.objects.count() == AlarmEvent.objects.count() == written
 
 

@@ -61,6 +61,11 @@ def test_a_full_channel_is_skipped_as_channels_redis_skips_it():
     for n in range(4):
         layer.group_send_many_nowait(["g"], {"type": "m", "n": n})
 
+    # Two kept in Redis, the other two refused (a consumer would get the oldest first
+    # either way: count what is stored).
+    inbox = layer.prefix + layer.non_local_name(channel)
+    assert layer._sync_clients()[0].zcard(inbox) == 2
+
     async def drain():
         return [(await layer.receive(channel))["n"] for _ in range(2)]
 
@@ -88,7 +93,21 @@ def test_a_failing_publish_never_fails_the_write(
 ):
     layer = _layer("redis://127.0.0.1:9/0")  # nothing listens on the discard port
     monkeypatch.setattr(events, "get_channel_layer", lambda: layer)
+
+    def no_fallback(*args):
+        raise AssertionError("the synchronous publish fell back to the event loop")
+
+    monkeypatch.setattr(events, "_run_blocking", no_fallback)
     with django_capture_on_commit_callbacks(execute=True):
         events.group_send_on_commit(["alarms.school.1"], {"type": "m"}, label="t")
     # Refused at once (nothing listens): the synchronous path failed, logged, and stopped.
-    assert "publish failed" in caplog.text
+    assert "publish failed groups=['alarms.school.1'] event=t" in caplog.text
+
+
+def test_a_thread_with_an_event_loop_takes_the_asynchronous_path():
+    layer = _layer()
+
+    async def from_the_loop():
+        return layer.group_send_many_nowait(["g"], {"type": "m"})
+
+    assert async_to_sync(from_the_loop)() is False
