@@ -34,7 +34,8 @@ def _source(request, principal) -> str:
     if getattr(principal, "is_device", False):
         return AlarmSource.DEVICE
     # The school page's button calls the API with the browser session, not a token.
-    if request.headers.get("Authorization", "").startswith("Bearer "):
+    # The scheme is case-insensitive (RFC 9110), as ninja's HttpBearer reads it.
+    if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
         return AlarmSource.API
     return AlarmSource.BUTTON
 

@@ -124,3 +124,15 @@ def test_a_device_alarm_names_its_device_without_reading_it_again(world, device)
     assert len(token_reads) == 1, token_reads  # the token's own lookup only
     alarm = Alarm.objects.select_related("raised_by_device").get()
     assert alarm.raised_by_device.name == "门卫报警箱"
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_an_app_token_alarm_is_from_the_api_whatever_the_scheme_case(world, client, scheme):
+    token = api_token_issue(user=world.users["guard"])
+    response = client.post(
+        ALARMS,
+        data={**BODY, "school_id": world.school.pk},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"{scheme} {token}",
+    )
+    assert response.status_code == 201 and response.json()["source"] == "api"
