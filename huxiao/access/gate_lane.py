@@ -32,6 +32,8 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.urls import resolve, reverse
 from django.utils.module_loading import import_string
 
+from huxiao.core.middleware import bearer_token
+
 LANE_URL_NAMES = (
     "api:visitor_check_in",
     "api:pickup_lookup",
@@ -79,7 +81,7 @@ class GateLane(BaseHandler):
             request.method == "POST"
             and request.path_info in self._matches
             and not meta.get("HTTP_COOKIE")
-            and meta.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
+            and bearer_token(request) != ""
         )
 
     def resolve_request(self, request):

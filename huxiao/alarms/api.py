@@ -23,6 +23,7 @@ from huxiao.alarms.schemas import (
     ResponseStatsOut,
 )
 from huxiao.core.api import DbId, ErrorOut, error_response
+from huxiao.core.middleware import bearer_token
 from huxiao.core.roles import Action
 from huxiao.core.scoping import visible_school_ids
 from huxiao.orgs.models import Organization
@@ -34,8 +35,7 @@ def _source(request, principal) -> str:
     if getattr(principal, "is_device", False):
         return AlarmSource.DEVICE
     # The school page's button calls the API with the browser session, not a token.
-    # The scheme is case-insensitive (RFC 9110), as ninja's HttpBearer reads it.
-    if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+    if bearer_token(request):
         return AlarmSource.API
     return AlarmSource.BUTTON
 

@@ -17,6 +17,13 @@ logger = logging.getLogger("huxiao.request")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+def bearer_token(request) -> str:
+    """The token of an `Authorization: Bearer …` header, "" without one. The scheme is
+    case-insensitive (RFC 9110), as ninja's HttpBearer reads it."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    return header[7:].strip() if header[:7].lower() == "bearer " else ""
+
+
 def client_ip(request) -> str:
     """The client's address. X-Forwarded-For counts only when the direct peer is one of
     HUXIAO_TRUSTED_PROXIES (nginx); then the right-most address not itself a trusted

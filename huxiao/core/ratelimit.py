@@ -93,11 +93,6 @@ def _rate(text: str) -> Rate:
     return Rate.parse(text)
 
 
-def _bearer(request) -> str:
-    header = request.headers.get("Authorization", "")
-    return header[7:].strip() if header[:7].lower() == "bearer " else ""
-
-
 class RateLimitMiddleware:
     """Applies the login and device limits before any view runs."""
 
@@ -119,14 +114,14 @@ class RateLimitMiddleware:
         return self.login_paths
 
     def __call__(self, request):
-        from huxiao.core.middleware import client_ip
+        from huxiao.core.middleware import bearer_token, client_ip
 
         if request.method == "POST" and request.path in self._login_paths():
             verdict = hit("login", client_ip(request) or "-", _rate(settings.HUXIAO_RATE_LOGIN))
             if not verdict.allowed:
                 logger.warning("login rate limit: %s", client_ip(request))
                 return too_many(request, verdict.retry_after)
-        token = _bearer(request)
+        token = bearer_token(request)
         if token.startswith("hxd_"):
             who = hashlib.sha256(token.encode()).hexdigest()[:24]
             verdict = hit("device", who, _rate(settings.HUXIAO_RATE_DEVICE))

@@ -33,10 +33,13 @@ from channels_redis.core import RedisChannelLayer as _RedisChannelLayer
 from channels_redis.utils import create_pool
 from redis.asyncio import BlockingConnectionPool
 
+from huxiao.core.events import PUBLISH_TIMEOUT_SECONDS
+
 logger = logging.getLogger(__name__)
 
 # channels_redis 4.3's group_send script, verbatim: channels over capacity are skipped.
-# tests/scale checks that a consumer of the asynchronous layer receives what this sends.
+# core/tests/test_redis_layer_sync.py checks that the asynchronous layer receives what the
+# synchronous send sends.
 GROUP_SEND_LUA = """
     local over_capacity = 0
     local current_time = ARGV[#ARGV - 1]
@@ -51,10 +54,10 @@ GROUP_SEND_LUA = """
     end
     return over_capacity
 """
-# A publish from a request is bounded (core/events.py PUBLISH_TIMEOUT_SECONDS); synchronous
-# redis-py has no cancellation problem with a read timeout (see the settings' note).
-SYNC_SOCKET_TIMEOUT = 3.0
-PUBLISH_DEADLINE = 3.0
+# A publish is bounded as the asynchronous one is (core/events.py): no round trip starts
+# after PUBLISH_TIMEOUT_SECONDS, and each wait (connect, read, a free pooled connection)
+# gives up after as long. Synchronous redis-py has no cancellation problem with a read
+# timeout (see the settings' note).
 
 
 class RedisChannelLayer(_RedisChannelLayer):
@@ -82,11 +85,9 @@ class RedisChannelLayer(_RedisChannelLayer):
                         clients = []
                         break
                     options = {k: v for k, v in host.items() if k != "address"}
-                    # Every wait bounded: a Redis that is away costs one publish 3 s at most
-                    # (the first group's failure ends it), then consoles catch up.
-                    options["socket_timeout"] = SYNC_SOCKET_TIMEOUT
-                    options["socket_connect_timeout"] = SYNC_SOCKET_TIMEOUT
-                    options["timeout"] = SYNC_SOCKET_TIMEOUT  # a free pooled connection
+                    options["socket_timeout"] = PUBLISH_TIMEOUT_SECONDS
+                    options["socket_connect_timeout"] = PUBLISH_TIMEOUT_SECONDS
+                    options["timeout"] = PUBLISH_TIMEOUT_SECONDS  # a free pooled connection
                     pool = redis.BlockingConnectionPool.from_url(host["address"], **options)
                     clients.append(redis.Redis(connection_pool=pool))
                 self._sync_redis = clients
@@ -97,7 +98,7 @@ class RedisChannelLayer(_RedisChannelLayer):
         address, or when this thread runs an event loop (blocking Redis I/O must not stall
         it): the caller then takes the asynchronous path.
 
-        The whole publish is bounded like the asynchronous one (PUBLISH_DEADLINE): past it
+        The whole publish is bounded like the asynchronous one: past its deadline
         no further round trip starts, and one in flight gives up after the socket timeout.
         Two round trips per group: the group's expired members out and its members read
         (one pipeline), then each host's expired messages out and the capacity script."""
@@ -110,7 +111,7 @@ class RedisChannelLayer(_RedisChannelLayer):
         clients = self._sync_clients()
         if clients is None:
             return False
-        deadline = time.monotonic() + PUBLISH_DEADLINE
+        deadline = time.monotonic() + PUBLISH_TIMEOUT_SECONDS
         for group in groups:
             self._group_send_sync(clients, group, message, deadline)
         return True
