@@ -71,8 +71,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "channels",
-    "huey.contrib.djhuey",
+    # Before huey's app: huxiao.core's run_huey replaces huey's (its -V/-q take effect).
     "huxiao.core",
+    "huey.contrib.djhuey",
     "huxiao.audit",
     "huxiao.orgs",
     "huxiao.accounts",

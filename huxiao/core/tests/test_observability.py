@@ -552,3 +552,26 @@ def test_the_task_worker_prints_each_line_once(tmp_path):
         worker.wait(timeout=30)
     started = [line for line in lines if "consumer started" in line.lower()]
     assert len(started) == 1, "".join(lines)
+
+
+@pytest.mark.parametrize(
+    "flags, level",
+    [(["-q"], logging.WARNING), (["--quiet"], logging.WARNING), (["-V"], logging.DEBUG), ([], None)],
+)
+def test_the_task_worker_options_set_its_log_level(flags, level, monkeypatch):
+    """`serve` starts the worker with --quiet; huey applies -V/-q only to a "huey" logger
+    without a handler, and the settings give it one, so both did nothing before."""
+    from django.core.management import call_command
+    from huey.contrib.djhuey.management.commands import run_huey as upstream
+
+    huey_logger = logging.getLogger("huey")
+    configured = huey_logger.level
+    seen = []
+    monkeypatch.setattr(
+        upstream.Command, "handle", lambda self, *args, **options: seen.append(huey_logger.level)
+    )
+    try:
+        call_command("run_huey", *flags)
+    finally:
+        huey_logger.setLevel(configured)
+    assert seen == [configured if level is None else level]
