@@ -154,11 +154,16 @@ def main(argv: list[str] | None = None) -> int:
     requests = Requests(state)
     handler_of = {"check_in": app, "lookup": app, "release": app, "floor": floor}
 
+    def sent(handler, kind: str, n: int) -> list[int]:
+        statuses = [requests.send(handler, kind) for _ in range(n)]
+        if set(statuses) != {EXPECTED[kind]}:
+            raise SystemExit(f"{kind}: statuses {sorted(set(statuses))}")
+        return statuses
+
     def batch_of(kind: str, n: int) -> tuple[float, float, list]:
         handler = handler_of[kind]
         if kind == "release":  # each release needs a looked-up code first (not timed)
-            for _ in range(n):
-                requests.send(app, "lookup")
+            sent(app, "lookup", n)
         # Statements are counted and timed by a bare execute wrapper: Django's debug cursor
         # (CaptureQueriesContext) formats every statement, which would charge the side with
         # more statements for the measuring itself.
@@ -209,13 +214,13 @@ def main(argv: list[str] | None = None) -> int:
 
         for kind in ("check_in", "lookup", "release"):
             if kind == "release":
-                for _ in range(100):
-                    requests.send(app, "lookup")
+                sent(app, "lookup", 100)
             profiler = cProfile.Profile()
             profiler.enable()
-            for _ in range(100):
-                requests.send(app, kind)
+            statuses = [requests.send(app, kind) for _ in range(100)]
             profiler.disable()
+            if set(statuses) != {EXPECTED[kind]}:  # a profile of refusals says nothing
+                raise SystemExit(f"{kind} (cProfile): statuses {sorted(set(statuses))}")
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
             stats.sort_stats("cumulative").print_stats(45)
