@@ -91,13 +91,15 @@ def alarm_list(request, status: str = "", school_id: DbId | None = None, limit: 
 
 @router.get("/alarms/events")
 def alarm_events(request, since: int = 0):
-    """Catch-up for a console that reconnects: events after `since` and all open alarms."""
+    """Catch-up for a console that reconnects: events after `since` and the open alarms
+    (most urgent first, at most 1,000; `open_total` says how many are open)."""
     since = max(0, min(since, 2**62))
     events = selectors.alarm_events_since(actor=request.auth, since=since)
-    open_alarms = selectors.alarm_list(actor=request.auth, status="open")
+    open_alarms, open_total = selectors.open_alarms_for_console(actor=request.auth)
     return {
         "events": [event_message(e, e.alarm) for e in events],
         "open": [alarm_payload(a) for a in open_alarms],
+        "open_total": open_total,
     }
 
 

@@ -14,7 +14,8 @@ Protocol (JSON text frames):
   never chooses what it hears.
 - `{"since": <event_id>}` at any time: every event after it that the user may see, as
   ordinary event messages in event_id order, then
-  `{"type": "sync", "open": [alarm, …], "last_event_id": N}` with every open alarm.
+  `{"type": "sync", "open": [alarm, …], "open_total": M, "last_event_id": N}` with the
+  open alarms, most urgent first, at most selectors.CONSOLE_OPEN_LIMIT of the M open.
   A client sends it on every (re)connect with the last event_id it handled. The events of
   the LATE_COMMIT_SECONDS before event N (ids N - TAIL_LOOKBACK to N - 1) come again first:
   with PostgreSQL a transaction holding a smaller id can commit after N was sent, and if
@@ -76,7 +77,6 @@ CATCH_UP_PAGE = 500
 # Beyond this a console has been away so long that the open alarms (always sent) are what
 # matters; the rest of the history is on the detail pages.
 CATCH_UP_MAX_EVENTS = 5000
-OPEN_LIMIT = 500
 MAX_FRAME_CHARS = 4096
 TAIL_LOOKBACK = 100
 # A catch-up re-sends the events of this many seconds before `since` (at most TAIL_LOOKBACK
@@ -369,11 +369,18 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         await self._start(user)
 
     async def _catch_up(self, since: int) -> None:
-        messages, open_alarms, last_event_id = await self._catch_up_data(since)
+        messages, open_alarms, open_total, last_event_id = await self._catch_up_data(since)
         for message in messages:
             self._remember(message["event_id"])
             await self.send_json(message)
-        await self.send_json({"type": "sync", "open": open_alarms, "last_event_id": last_event_id})
+        await self.send_json(
+            {
+                "type": "sync",
+                "open": open_alarms,
+                "open_total": open_total,
+                "last_event_id": last_event_id,
+            }
+        )
 
     # -------------------------------------------------------------- channel layer
 
@@ -477,9 +484,6 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
             if len(batch) < CATCH_UP_PAGE:
                 break
             cursor = batch[-1].pk
-        open_alarms = [
-            alarm_payload(a)
-            for a in selectors.alarm_list(actor=self.user, status="open")[:OPEN_LIMIT]
-        ]
+        open_alarms, open_total = selectors.open_alarms_for_console(actor=self.user)
         last_event_id = max([latest, *(m["event_id"] for m in messages)])
-        return messages, open_alarms, last_event_id
+        return messages, [alarm_payload(a) for a in open_alarms], open_total, last_event_id

@@ -4,7 +4,19 @@ import datetime as dt
 import statistics
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +41,29 @@ def alarm_list(*, actor, status: str = "", school_id: int | None = None) -> Quer
     if school_id:
         qs = qs.filter(school_id=school_id)
     return qs
+
+
+# The most open alarms a console is sent at once (page load, reconnect, HTTP catch-up). A
+# county has a few hundred schools: a county-wide drill can leave that many open.
+CONSOLE_OPEN_LIMIT = 1000
+
+
+def open_alarms_for_console(*, actor, limit: int | None = None) -> tuple[list[Alarm], int]:
+    """The open alarms a console starts from, most urgent first, and how many are open.
+
+    Past the limit the least urgent are left out, never a real alarm for a drill or a
+    waiting one for one already answered: real alarms before drills, unacknowledged before
+    acknowledged, then the longest waiting first (the console orders its cards itself)."""
+    limit = CONSOLE_OPEN_LIMIT if limit is None else limit
+    qs = alarm_list(actor=actor, status="open").order_by(
+        "is_drill",
+        Case(When(status=AlarmStatus.RAISED, then=Value(0)), default=Value(1)),
+        "raised_at",
+        "id",
+    )
+    alarms = list(qs[:limit])
+    total = len(alarms) if len(alarms) < limit else qs.count()
+    return alarms, total
 
 
 def alarm_get(*, actor, alarm_id: int) -> Alarm:

@@ -25,7 +25,6 @@ from huxiao.notify.selectors import inbox_recent_unread
 
 RECENTLY_CLOSED_HOURS = 24
 RECENTLY_CLOSED_LIMIT = 20
-OPEN_LIMIT = 200
 
 
 def js_strings() -> dict[str, str]:
@@ -50,6 +49,11 @@ def js_strings() -> dict[str, str]:
         "units": _("Units: %(units)s"),
         "arrived_after": _("On scene after %(duration)s"),
         "no_open_alarms": _("No open alarms."),
+        "open_more": _(
+            "%(total)s alarms are open; the %(shown)s most urgent are shown (real alarms"
+            " before drills, unacknowledged first, longest waiting first). The export lists"
+            " them all."
+        ),
         "no_closed_alarms": _("No alarms closed in the last 24 hours."),
         "connected": _("Live"),
         "connecting": _("Connecting…"),
@@ -129,11 +133,12 @@ def console_config(request) -> dict:
     user = request.user
     # Read the watermark first: anything committed after it reaches the page as an event.
     last_event_id = latest_event_id(user)
-    open_alarms, _closed = console_alarms(user)
+    open_alarms, open_total = selectors.open_alarms_for_console(actor=user)
     return {
         **_common(request),
         "last_event_id": last_event_id,
-        "open": [alarm_payload(a) for a in open_alarms[:OPEN_LIMIT]],
+        "open": [alarm_payload(a) for a in open_alarms],
+        "open_total": open_total,
         "closed": [alarm_payload(a) for a in recently_closed(user)],
         "respond_school_ids": sorted(visible_school_ids(user, Action.RESPOND_ALARM)),
         # Silent alerts already waiting (gate holds, contraband); new ones come by socket.

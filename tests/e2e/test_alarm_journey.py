@@ -239,3 +239,50 @@ def test_guard_cancels_an_accident_at_once_and_a_late_one_with_a_reason(
     assert second.status == "cancelled" and second.is_false_alarm
     assert second.cancel_reason == "门卫误触"
     assert guard.errors == []
+
+
+def test_a_console_past_its_limit_says_how_many_are_open(world, two_browsers, monkeypatch):
+    """A county-wide drill can leave more open alarms than the console is sent: it shows the
+    most urgent, counts them all and says so; an alarm raised meanwhile still appears."""
+    from huxiao.alarms import consumers, selectors, services
+    from huxiao.alarms.choices import AlarmSource
+
+    base, open_page = two_browsers
+    world.users["police"].set_password(PASSWORD)
+    world.users["police"].save()
+
+    def raised(**kwargs):
+        alarm, _ = services.alarm_raise(
+            actor=world.users["guard"],
+            school=world.school,
+            kind="intrusion",
+            location="操场",
+            source=AlarmSource.BUTTON,
+            **kwargs,
+        )
+        return alarm
+
+    drills = [raised(drill=True) for _ in range(2)]
+    real = raised()
+    monkeypatch.setattr(selectors, "CONSOLE_OPEN_LIMIT", 2)
+    # Else the socket's first catch-up sends again the events of the last seconds (the
+    # late-commit window), which brings the third alarm to the page as well.
+    monkeypatch.setattr(consumers, "LATE_COMMIT_SECONDS", 0)
+    police = open_page()
+    log_in(police, base, "police")
+    police.goto(f"{base}/alarms/console/")
+    police.locator("[data-testid=console-connection][data-state=live]").wait_for()
+    cards = police.locator("[data-testid=open-alarms] [data-alarm-id]")
+    assert police.get_by_test_id("open-count").inner_text() == "3"
+    assert cards.count() == 2
+    shown = {int(cards.nth(i).get_attribute("data-alarm-id")) for i in range(2)}
+    assert shown == {real.pk, drills[0].pk}  # the real one, then the longest-waiting drill
+    notice = police.get_by_test_id("open-more")
+    assert notice.is_visible()
+    assert "共有 3 条未结束的报警" in notice.inner_text() and "最紧急的 2 条" in notice.inner_text()
+
+    later = raised()
+    police.locator(f"[data-testid=open-alarms] [data-alarm-id='{later.pk}']").wait_for()
+    assert police.get_by_test_id("open-count").inner_text() == "4"
+    assert "共有 4 条" in notice.inner_text()
+    assert police.errors == []

@@ -279,9 +279,11 @@ def test_catch_up_endpoint(world, api):
     missed = api("get", f"/api/v1/alarms/events?since={last}", police).json()
     assert [e["type"] for e in missed["events"]] == ["alarm.acknowledged"]
     assert [a["id"] for a in missed["open"]] == [first["id"]]
+    assert missed["open_total"] == 1
     assert api("get", "/api/v1/alarms/events?since=0", world.users["principal2"]).json() == {
         "events": [],
         "open": [],
+        "open_total": 0,
     }
 
 

@@ -240,7 +240,9 @@ def test_reconnecting_console_gets_missed_events_and_open_alarms(world):
         ]
         sync = await console.receive_json_from(timeout=2)
         assert sync["type"] == "sync"
-        assert {a["id"] for a in sync["open"]} == {first.pk, third.pk}
+        # Most urgent first: the unacknowledged third before the acknowledged first.
+        assert [a["id"] for a in sync["open"]] == [third.pk, first.pk]
+        assert sync["open_total"] == 2
         assert sync["last_event_id"] == expected[-1]
         assert await console.receive_nothing(timeout=0.2)
 
@@ -299,6 +301,7 @@ def test_catch_up_sends_again_the_events_that_may_have_committed_after_since(wor
         assert (await far.receive_json_from(timeout=2)) == {
             "type": "sync",
             "open": [],
+            "open_total": 0,
             "last_event_id": 0,
         }
         await far.disconnect()
@@ -312,7 +315,7 @@ def test_catch_up_is_scoped(world):
         far = await _ready(world.users["farpolice"])
         await far.send_json_to({"since": 0})
         sync = await far.receive_json_from(timeout=2)
-        assert sync == {"type": "sync", "open": [], "last_event_id": 0}
+        assert sync == {"type": "sync", "open": [], "open_total": 0, "last_event_id": 0}
         await far.disconnect()
 
     async_to_sync(scenario)()

@@ -46,7 +46,10 @@ def alarms(world):
 def test_console_export_is_the_consoles_alarms(world, alarms, client, name, n):
     def shown_of(context):
         config = context["config"]
-        return [a["id"] for a in [*config["open"], *config["closed"]]]
+        # The config sends the open alarms most urgent first; the page shows them newest
+        # first (console.js insertCard), as the export does.
+        shown_open = sorted(config["open"], key=lambda a: (a["raised_at"], a["id"]), reverse=True)
+        return [a["id"] for a in [*shown_open, *config["closed"]]]
 
     url = reverse("alarms:console")
     shown = assert_export_is_the_page(client, world.users[name], "alarms.alarms", url, shown_of)

@@ -118,6 +118,57 @@ def test_console_lists_recently_closed_with_response_times(client, people, alarm
     assert closed["ack_seconds"] is not None and closed["arrival_seconds"] is not None
 
 
+def test_console_keeps_the_most_urgent_open_alarms_past_its_limit(
+    client, people, monkeypatch
+):
+    """A county-wide drill can leave hundreds open: past the limit the page keeps real
+    alarms before drills, unacknowledged ones before answered, the longest waiting first,
+    and says how many are open."""
+    from django.utils import timezone
+
+    from huxiao.alarms import selectors
+
+    police = people.users["police"]
+
+    def raised(minutes_ago, *, drill=False, acknowledged=False):
+        alarm, _ = services.alarm_raise(
+            actor=people.users["guard"],
+            school=people.school,
+            kind="intrusion",
+            location="大门",
+            drill=drill,
+            source=AlarmSource.BUTTON,
+        )
+        type(alarm).objects.filter(pk=alarm.pk).update(
+            raised_at=timezone.now() - timezone.timedelta(minutes=minutes_ago)
+        )
+        if acknowledged:
+            services.alarm_acknowledge(actor=police, alarm=alarm)
+        return alarm.pk
+
+    old_drill = raised(50, drill=True)
+    answered_real = raised(40, acknowledged=True)
+    new_real = raised(5)
+    old_real = raised(30)
+    new_drill = raised(1, drill=True)
+    monkeypatch.setattr(selectors, "CONSOLE_OPEN_LIMIT", 3)
+    config = login(client, people, "police").get(reverse("alarms:console")).context["config"]
+    assert [a["id"] for a in config["open"]] == [old_real, new_real, answered_real]
+    assert config["open_total"] == 5
+    assert {old_drill, new_drill}.isdisjoint(a["id"] for a in config["open"])
+    monkeypatch.setattr(selectors, "CONSOLE_OPEN_LIMIT", 10)
+    config = client.get(reverse("alarms:console")).context["config"]
+    assert [a["id"] for a in config["open"]] == [
+        old_real, new_real, answered_real, old_drill, new_drill
+    ]
+    assert config["open_total"] == 5
+    # The HTTP catch-up and the socket's sync send the same list and total.
+    monkeypatch.setattr(selectors, "CONSOLE_OPEN_LIMIT", 3)
+    caught_up = client.get("/api/v1/alarms/events?since=0").json()
+    assert [a["id"] for a in caught_up["open"]] == [old_real, new_real, answered_real]
+    assert caught_up["open_total"] == 5
+
+
 # ------------------------------------------------------------------ detail
 
 DETAIL = {

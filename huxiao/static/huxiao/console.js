@@ -187,7 +187,7 @@
       this.stopHttpCatchUp();
       if (typeof message.last_event_id === "number") this.lastEventId = message.last_event_id;
       this.onState("live");
-      this.onSync(message.open || []);
+      this.onSync(message.open || [], message.open_total);
       return;
     }
     if (message.type === "pong" || message.type === "error") return;
@@ -285,7 +285,7 @@
         }
         if (!result.ok || !result.data || self.live) return;
         (result.data.events || []).forEach(function (m) { self.deliver(m); });
-        self.onSync(result.data.open || []);
+        self.onSync(result.data.open || [], result.data.open_total);
       }).catch(function () { self.httpBusy = false; });
     };
     poll();
@@ -344,6 +344,10 @@
     this.listNode = root.querySelector("[data-field=open]");
     this.emptyNode = root.querySelector("[data-field=empty]");
     this.countNode = root.querySelector("[data-field=open-count]");
+    this.moreNode = root.querySelector("[data-field=open-more]");
+    // Open alarms the server left out of its list when it last sent it: it sends at most
+    // a limit of them, the most urgent (ADR 0011).
+    this.openBeyond = Math.max(0, (config.open_total || 0) - (config.open || []).length);
     this.closedNode = root.querySelector("[data-field=closed]");
     this.connNode = root.querySelector("[data-field=connection]");
     this.soundButton = root.querySelector("[data-sound]");
@@ -367,7 +371,7 @@
       eventsUrl: config.events_url,
       lastEventId: config.last_event_id,
       onEvent: function (m) { self.apply(m.alarm, m.event_id, false); },
-      onSync: function (open) { self.sync(open); },
+      onSync: function (open, total) { self.sync(open, total); },
       onState: function (state) { self.showState(state); },
       onInbox: function (item) { self.addInbox(item, true); },
     });
@@ -447,10 +451,17 @@
     this.renderCount();
   };
 
-  AlarmConsole.prototype.sync = function (openAlarms) {
+  AlarmConsole.prototype.sync = function (openAlarms, total) {
     var self = this, ids = new Set();
     openAlarms.forEach(function (alarm) { ids.add(alarm.id); self.apply(alarm, null, false); });
-    // Open here but not on the server: closed meanwhile (or no longer in scope).
+    // The rest of the server's count: those open there that this page does not hold (what
+    // it holds beyond the list is checked below, and leaves the count if closed).
+    if (typeof total === "number") {
+      this.openBeyond = Math.max(0, total - this.open.size);
+      this.renderCount();
+    }
+    // Held here but not in the server's list: closed meanwhile, no longer in scope, or open
+    // but past the list's limit.
     Array.from(this.open.keys()).forEach(function (id) {
       if (ids.has(id)) return;
       api("GET", self.config.api_url + "/" + id).then(function (result) {
@@ -621,8 +632,13 @@
   };
 
   AlarmConsole.prototype.renderCount = function () {
-    this.countNode.textContent = String(this.open.size);
-    this.emptyNode.hidden = this.open.size > 0;
+    var total = this.open.size + this.openBeyond;
+    this.countNode.textContent = String(total);
+    this.emptyNode.hidden = total > 0;
+    this.moreNode.hidden = this.openBeyond === 0;
+    this.moreNode.textContent = format(this.strings.open_more, {
+      shown: this.open.size, total: total
+    });
   };
 
   AlarmConsole.prototype.renderClosed = function () {
