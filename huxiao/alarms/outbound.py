@@ -4,6 +4,7 @@ and into the inboxes of the station commander and the county command."""
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from huxiao.core.roles import OrgKind, Role
@@ -41,7 +42,7 @@ def alarm_escalation_notify(*, alarm, event) -> None:
         "kind": alarm.get_kind_display(),
         "school": alarm.school.name,
         "location": alarm.location or "—",
-        "time": alarm.raised_at.strftime("%H:%M:%S"),
+        "time": timezone.localtime(alarm.raised_at).strftime("%H:%M:%S"),
         "level": alarm.escalation_level,
     }
     notify_send(

@@ -21,9 +21,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from huxiao.alarms.choices import OPEN_STATUSES, AlarmStatus
+from huxiao.alarms.choices import OPEN_STATUSES, AlarmEventType, AlarmStatus
 from huxiao.alarms.models import Alarm, AlarmEvent
-from huxiao.core.roles import Action
+from huxiao.core.roles import Action, OrgKind
+from huxiao.core.scoping import memberships_of
 
 
 def _base(actor) -> QuerySet[Alarm]:
@@ -79,10 +80,28 @@ _EVENT_ALARM = (
 )
 
 
+def _console_events(actor) -> QuerySet[AlarmEvent]:
+    """The events a console may be sent: those of alarms the actor may see, less a drill's
+    escalations outside its police station and post, which the push keeps there too
+    (services.alarms_escalate_due)."""
+    stations = [
+        m.organization_id
+        for m in memberships_of(actor)
+        if m.organization.kind in (OrgKind.POLICE_STATION, OrgKind.POLICE_POST)
+    ]
+    drill_escalation = Q(type=AlarmEventType.ESCALATED, alarm__is_drill=True)
+    at_station = Q(alarm__school__police_station_id__in=stations) | Q(
+        alarm__school__police_post_id__in=stations
+    )
+    return AlarmEvent.objects.visible_to(actor, Action.VIEW_ALARM).filter(
+        ~drill_escalation | at_station
+    )
+
+
 def alarm_events_since(*, actor, since: int, limit: int = 500) -> list[AlarmEvent]:
     """Timeline events after `since` on alarms the actor may see (console catch-up)."""
     return list(
-        AlarmEvent.objects.visible_to(actor, Action.VIEW_ALARM)
+        _console_events(actor)
         .filter(pk__gt=since)
         .select_related(*_EVENT_ALARM)
         .order_by("pk")[:limit]
@@ -102,7 +121,7 @@ def alarm_events_just_before(
     if anchor_at is None:
         return []
     return list(
-        AlarmEvent.objects.visible_to(actor, Action.VIEW_ALARM)
+        _console_events(actor)
         .filter(
             pk__gte=max(1, before - lookback),
             pk__lt=before,

@@ -185,12 +185,16 @@ def _replay(scope: str, key: str, fingerprint: str) -> Alarm | None:
     return alarm
 
 
-def _schedule_escalation_check(alarm: Alarm) -> None:
+def _schedule_escalation_check(alarm: Alarm, *, delay: float | None = None) -> None:
+    """A check `delay` seconds after commit (default: the first escalation's delay). The
+    minute sweep alone would let a repeat slip to the next minute."""
+    delay = settings.ALARM_ESCALATE_AFTER_SECONDS if delay is None else delay
+
     def _schedule():
         from huxiao.alarms.tasks import escalation_check
 
         try:
-            escalation_check.schedule(delay=settings.ALARM_ESCALATE_AFTER_SECONDS)
+            escalation_check.schedule(delay=delay)
         except Exception:  # noqa: BLE001 - the periodic sweep still escalates
             import logging
 
@@ -214,6 +218,21 @@ def _step(alarm, actor, type_, *, now, audit_fields, **data):
     )
     events.publish_on_commit(event, alarm)
     return alarm
+
+
+def _answer_if_waiting(alarm: Alarm, actor, now) -> None:
+    """Dispatching, arriving or resolving an alarm nobody has acknowledged answers it: it
+    counts as the acknowledgement, with its own timeline event, pushed like any other.
+    The caller saves the alarm's fields."""
+    if alarm.acknowledged_at is not None:
+        return
+    alarm.acknowledged_at, alarm.acknowledged_by = now, actor
+    alarm.status = AlarmStatus.ACKNOWLEDGED  # the caller's step sets its own next
+    event = _event(
+        alarm, AlarmEventType.ACKNOWLEDGED, actor=actor, at=now, ack_seconds=alarm.ack_seconds
+    )
+    events.publish_on_commit(event, alarm)
+    metrics.alarm_acknowledged(alarm)
 
 
 def _must_be_open(alarm):
@@ -255,13 +274,7 @@ def alarm_dispatch(*, actor, alarm: Alarm, units: str, now=None) -> Alarm:
     text = units_clean.run("units", v.clean_text, units, max_length=300, required=True)
     units_clean.raise_if_any()
     now = now or timezone.now()
-    if alarm.acknowledged_at is None:
-        # Sending units answers the alarm: it counts as the acknowledgement.
-        alarm.acknowledged_at, alarm.acknowledged_by = now, actor
-        _event(
-            alarm, AlarmEventType.ACKNOWLEDGED, actor=actor, at=now, ack_seconds=alarm.ack_seconds
-        )
-        metrics.alarm_acknowledged(alarm)
+    _answer_if_waiting(alarm, actor, now)
     if alarm.status != AlarmStatus.ARRIVED:
         alarm.status = AlarmStatus.DISPATCHED
     alarm.dispatched_at = alarm.dispatched_at or now
@@ -293,9 +306,7 @@ def alarm_arrive(*, actor, alarm: Alarm, now=None) -> Alarm:
     if alarm.arrived_at is not None:
         return alarm
     now = now or timezone.now()
-    if alarm.acknowledged_at is None:
-        alarm.acknowledged_at, alarm.acknowledged_by = now, actor
-        metrics.alarm_acknowledged(alarm)
+    _answer_if_waiting(alarm, actor, now)
     alarm.status = AlarmStatus.ARRIVED
     alarm.arrived_at = now
     alarm.save(update_fields=["status", "acknowledged_at", "acknowledged_by", "arrived_at"])
@@ -318,9 +329,7 @@ def alarm_resolve(*, actor, alarm: Alarm, outcome: str, now=None) -> Alarm:
     text = errors.run("outcome", v.clean_text, outcome, max_length=4000, required=True)
     errors.raise_if_any()
     now = now or timezone.now()
-    if alarm.acknowledged_at is None:
-        alarm.acknowledged_at, alarm.acknowledged_by = now, actor
-        metrics.alarm_acknowledged(alarm)
+    _answer_if_waiting(alarm, actor, now)
     alarm.status = AlarmStatus.RESOLVED
     alarm.resolved_at, alarm.outcome = now, text
     alarm.save(
@@ -346,43 +355,66 @@ def can_cancel(actor, alarm: Alarm) -> bool:
 
 @transaction.atomic
 def alarm_cancel(*, actor, alarm: Alarm, reason: str = "", now=None) -> Alarm:
-    """Within the cancel window: no reason needed (an accidental press). After it: a reason
-    is required and the alarm is recorded as a false alarm."""
+    """Within the cancel window and before the police answer: no reason needed (an
+    accidental press). After either: a reason is required and the alarm is recorded as a
+    false alarm. Once the police are on the scene only they close it (resolve)."""
     alarm = _locked(alarm)
     if not can_cancel(actor, alarm):
         raise PermissionDenied(
             _("Only the person who raised the alarm or the school's leaders may cancel it.")
         )
     _must_be_open(alarm)
+    if alarm.status == AlarmStatus.ARRIVED:
+        # The police are there: they close it, with what they found as its outcome.
+        raise ValidationError(
+            {
+                "status": [
+                    _(
+                        "The police are on the scene: they close the alarm with its outcome;"
+                        " tell them it was a false alarm."
+                    )
+                ]
+            }
+        )
     now = now or timezone.now()
     errors = v.FieldErrors()
     text = errors.run("reason", v.clean_text, reason, max_length=300)
     late = now > alarm.cancel_window_ends_at
-    if late and not text:
+    # Once the police have answered, a cancel is never just an accidental press: they are
+    # on their way and need to know why.
+    false_alarm = late or alarm.status != AlarmStatus.RAISED
+    if false_alarm and not text:
         errors.add(
-            "reason", _("The cancel window has passed: give the reason for the false alarm.")
+            "reason",
+            _("The cancel window has passed: give the reason for the false alarm.")
+            if late
+            else _("The police have already answered: give the reason for the false alarm."),
         )
     errors.raise_if_any()
     alarm.status = AlarmStatus.CANCELLED
-    alarm.cancelled_at, alarm.cancel_reason, alarm.is_false_alarm = now, text or "", late
+    alarm.cancelled_at, alarm.cancel_reason, alarm.is_false_alarm = now, text or "", false_alarm
     alarm.save(update_fields=["status", "cancelled_at", "cancel_reason", "is_false_alarm"])
     return _step(
         alarm,
         actor,
         AlarmEventType.CANCELLED,
         now=now,
-        audit_fields={"status": AlarmStatus.CANCELLED, "false_alarm": late},
+        audit_fields={"status": AlarmStatus.CANCELLED, "false_alarm": false_alarm},
         reason=text or "",
-        false_alarm=late,
+        false_alarm=false_alarm,
     )
+
+
+# A repeat is due this much before its interval has passed: the minute sweep starts a few
+# milliseconds early or late, and a strict test let a repeat slip by a whole minute.
+ESCALATION_REPEAT_TOLERANCE = dt.timedelta(seconds=1)
 
 
 def _escalation_due(alarm: Alarm, now: dt.datetime) -> bool:
     if alarm.last_escalated_at is None:
         return now >= alarm.raised_at + dt.timedelta(seconds=settings.ALARM_ESCALATE_AFTER_SECONDS)
-    return now >= alarm.last_escalated_at + dt.timedelta(
-        seconds=settings.ALARM_ESCALATE_REPEAT_SECONDS
-    )
+    repeat = dt.timedelta(seconds=settings.ALARM_ESCALATE_REPEAT_SECONDS)
+    return now >= alarm.last_escalated_at + repeat - ESCALATION_REPEAT_TOLERANCE
 
 
 def alarms_escalate_due(*, now: dt.datetime | None = None) -> list[Alarm]:
@@ -422,6 +454,7 @@ def alarms_escalate_due(*, now: dt.datetime | None = None) -> list[Alarm]:
             events.publish_on_commit(event, alarm, station_only=alarm.is_drill)
             if not alarm.is_drill:
                 _send_outbound(alarm, event)
+            _schedule_escalation_check(alarm, delay=settings.ALARM_ESCALATE_REPEAT_SECONDS)
             escalated.append(alarm)
     return escalated
 

@@ -298,3 +298,105 @@ def test_the_idempotency_lookup_uses_its_index_not_a_scan():
         pytest.skip("PostgreSQL plans small tables as scans whatever the index")
     plan = idempotency_lookup("device:1", "k").values_list("pk").explain()
     assert "alarm_unique_idempotency_key" in plan, plan
+
+
+# ------------------------------------------------------------------ found in review (2026-12-01)
+
+
+def test_an_escalation_message_gives_the_local_time(world):
+    from huxiao.notify.models import Notification
+
+    t0 = timezone.make_aware(dt.datetime(2026, 3, 2, 9, 15, 0))  # Asia/Shanghai
+    services.alarm_raise(actor=world.users["guard"], school=world.school, kind="fire", now=t0)
+    services.alarms_escalate_due(now=t0 + dt.timedelta(seconds=31))
+    body = Notification.objects.get(event_type="alarm.escalated").body
+    assert "09:15:00" in body and "01:15:00" not in body
+
+
+def test_repeats_come_every_interval_not_every_other_minute(
+    world, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The minute sweep starts a little early or late; a strict test skipped a whole
+    minute. Each escalation also schedules the next check itself."""
+    from huxiao.alarms import tasks
+
+    t0 = timezone.make_aware(dt.datetime(2026, 3, 2, 12, 0, 29, 600000))
+    alarm, _ = services.alarm_raise(
+        actor=world.users["guard"], school=world.school, kind="intrusion", now=t0
+    )
+    assert [a.pk for a in services.alarms_escalate_due(now=t0 + dt.timedelta(seconds=30.1))] == [
+        alarm.pk
+    ]
+    # A sweep 0.15 s before the repeat interval has passed still escalates.
+    again = t0 + dt.timedelta(seconds=30.1 + 59.85)
+    assert [a.pk for a in services.alarms_escalate_due(now=again)] == [alarm.pk]
+    assert services.alarms_escalate_due(now=again + dt.timedelta(seconds=50)) == []
+
+    settings.HUEY_IMMEDIATE = False
+    delays = []
+    monkeypatch.setattr(tasks.escalation_check, "schedule", lambda delay: delays.append(delay))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.alarms_escalate_due(now=again + dt.timedelta(seconds=60))
+    assert delays == [settings.ALARM_ESCALATE_REPEAT_SECONDS]
+
+
+def test_the_school_cannot_cancel_once_the_police_are_on_the_scene(world, api):
+    guard, police = world.users["guard"], world.users["police"]
+    alarm = _raise(api, guard, school_id=world.school.pk).json()
+    api("post", f"/api/v1/alarms/{alarm['id']}/arrive", police)
+    before = _state()
+    refused = api("post", f"/api/v1/alarms/{alarm['id']}/cancel", guard, json={"reason": "误触"})
+    assert refused.status_code == 400
+    assert "outcome" in refused.json()["detail"] or refused.json()["errors"]
+    assert _state() == before and Alarm.objects.get().status == "arrived"
+    resolved = api(
+        "post", f"/api/v1/alarms/{alarm['id']}/resolve", police, json={"outcome": "误报，已核实"}
+    )
+    assert resolved.status_code == 200 and resolved.json()["status"] == "resolved"
+
+
+def test_cancelling_an_answered_alarm_needs_a_reason_even_within_the_window(world, api):
+    guard, police = world.users["guard"], world.users["police"]
+    alarm = _raise(api, guard, school_id=world.school.pk).json()
+    api("post", f"/api/v1/alarms/{alarm['id']}/acknowledge", police)
+    path = f"/api/v1/alarms/{alarm['id']}/cancel"
+    assert api("post", path, guard, json={}).status_code == 400
+    assert Alarm.objects.get().status == "acknowledged"
+    ok = api("post", path, guard, json={"reason": "学生误触"})
+    assert ok.status_code == 200 and ok.json()["is_false_alarm"] is True
+
+
+@pytest.mark.parametrize("step", ["dispatch", "arrive", "resolve"])
+def test_answering_without_acknowledging_writes_and_pushes_the_acknowledgement(
+    world, api, step, monkeypatch, django_capture_on_commit_callbacks
+):
+    from huxiao.alarms import events
+
+    pushed = []
+    monkeypatch.setattr(
+        events, "publish_on_commit", lambda event, alarm, **kw: pushed.append(event.type)
+    )
+    alarm = _raise(api, world.users["guard"], school_id=world.school.pk).json()
+    body = {"dispatch": {"units": "巡逻车1"}, "resolve": {"outcome": "已处置"}}.get(step, {})
+    answer = api("post", f"/api/v1/alarms/{alarm['id']}/{step}", world.users["police"], json=body)
+    assert answer.status_code == 200
+    timeline = list(AlarmEvent.objects.order_by("pk").values_list("type", flat=True))
+    done = {"dispatch": "alarm.dispatched", "arrive": "alarm.arrived", "resolve": "alarm.resolved"}
+    assert timeline == ["alarm.raised", "alarm.acknowledged", done[step]]
+    assert pushed == timeline
+    acknowledged = AlarmEvent.objects.get(type="alarm.acknowledged")
+    assert acknowledged.actor == world.users["police"] and "ack_seconds" in acknowledged.data
+
+
+def test_a_drills_escalation_is_caught_up_only_at_the_station(world, api):
+    t0 = timezone.now() - dt.timedelta(seconds=45)
+    services.alarm_raise(
+        actor=world.users["guard"], school=world.school, kind="fire", drill=True, now=t0
+    )
+    assert len(services.alarms_escalate_due()) == 1
+    hearers = {"police": True, "postofficer": True, "county": False, "gov": False}
+    for name, hears in {**hearers, "principal": False}.items():
+        data = api("get", "/api/v1/alarms/events?since=0", world.users[name]).json()
+        types = [e["type"] for e in data["events"]]
+        assert ("alarm.escalated" in types) is hears, name
+        assert "alarm.raised" in types

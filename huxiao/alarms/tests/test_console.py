@@ -235,6 +235,7 @@ def test_reconnecting_console_gets_missed_events_and_open_alarms(world):
         assert [m["type"] for m in missed] == [
             "alarm.acknowledged",
             "alarm.raised",
+            "alarm.acknowledged",  # resolving it answered it
             "alarm.resolved",
             "alarm.raised",
         ]

@@ -242,7 +242,8 @@
   };
 
   AlarmButton.prototype.windowLeft = function () {
-    if (!this.alarm) return 0;
+    // Once the police have answered, a cancel needs a reason whatever the time (services).
+    if (!this.alarm || this.alarm.status !== "raised") return 0;
     return Math.max(0, Math.ceil((Date.parse(this.alarm.cancel_window_ends_at) - this.now()) / 1000));
   };
 
@@ -276,7 +277,8 @@
   };
 
   AlarmButton.prototype.renderCancel = function () {
-    var open = this.alarm && OPEN.indexOf(this.alarm.status) !== -1;
+    // On the scene the police close the alarm themselves; the school cannot cancel it.
+    var open = this.alarm && OPEN.indexOf(this.alarm.status) !== -1 && this.alarm.status !== "arrived";
     this.cancelButton.hidden = !open;
     if (!open) { this.cancelForm.hidden = true; return; }
     var left = this.windowLeft();
