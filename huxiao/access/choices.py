@@ -61,6 +61,7 @@ class RefusalReason(models.TextChoices):
     NOT_YET_VALID = "not_yet_valid", _("Not valid yet")
     EXPIRED = "expired", _("Expired")
     REVOKED = "revoked", _("Revoked")
+    HOLDER_LEFT = "holder_left", _("Holder no longer on the staff")
     REPLAYED = "replayed", _("Already used")
     UNKNOWN = "unknown", _("Unknown code")
     NOT_AUTHORISED = "not_authorised", _("Not authorised to pick up this child")

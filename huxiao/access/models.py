@@ -340,6 +340,9 @@ class VehicleMovement(models.Model):
     exited_at = models.DateTimeField(_("left at"), null=True, blank=True)
     recorded_by = _user_fk(_("recorded by"))
 
+    # The audit trail outlives the record (retention purge): no phone number, as for visits.
+    audit_exclude = ("driver_phone",)
+
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
@@ -423,7 +426,8 @@ class PickupDelegate(IdNumberFields, EncryptedPhoto):
     added_at = models.DateTimeField(_("added at"))
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
-    audit_exclude = ("id_number_encrypted", "id_number_hash", "photo_encrypted")
+    # The audit trail outlives the delegate (retention purge): no phone number either.
+    audit_exclude = ("id_number_encrypted", "id_number_hash", "photo_encrypted", "phone")
 
     objects = ScopedQuerySet.as_manager()
 

@@ -159,6 +159,10 @@ def _refusal(gate_pass: GatePass, code: codes.Code, now: dt.datetime, direction:
     """Why a genuine code of this school is refused ("" when it is accepted)."""
     if gate_pass.revoked_at is not None:
         return RefusalReason.REVOKED
+    if gate_pass.staff_id is not None and not gate_pass.staff.is_active:
+        # Someone who left keeps the card in a pocket: it stops with the staff record,
+        # whether or not the pass was revoked by hand.
+        return RefusalReason.HOLDER_LEFT
     if now < gate_pass.valid_from:
         return RefusalReason.NOT_YET_VALID
     if now > gate_pass.valid_until or code.stamp < int(now.timestamp()):
@@ -188,7 +192,11 @@ def pass_scan(*, actor, school, text, direction="in", now=None) -> PassScan:
     try:
         # The signed stamp is the expiry at issue; the row's window is checked below.
         code = codes.verify(text, kinds={codes.PASS}, school_id=school.pk, now=now, expires=False)
-        gate_pass = GatePass.objects.filter(school=school, serial=code.ident).first()
+        gate_pass = (
+            GatePass.objects.filter(school=school, serial=code.ident)
+            .select_related("staff")
+            .first()
+        )
         reason = (
             RefusalReason.UNKNOWN
             if gate_pass is None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from huxiao.access.models import NotCollected, PickupDelegate, PickupRefusal, Release
 
@@ -14,7 +15,7 @@ def purge_before(school, cutoff: dt.datetime) -> int:
     """Delete the school's releases, refusals, not-collected flags and delegates older
     than `cutoff` (an aware datetime); returns the number of rows deleted. Codes of a
     purged delegate go with it (cascade) and are counted."""
-    day = cutoff.date()
+    day = timezone.localdate(cutoff)  # the job passes UTC; delegates' days are local
     deleted = 0
     with transaction.atomic():
         deleted += Release.objects.filter(school=school, released_at__lt=cutoff).delete()[0]

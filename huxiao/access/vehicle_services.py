@@ -46,9 +46,10 @@ def _already_inside(school, plate: str) -> ValidationError:
 
 def _pass_for_vehicle(school, text: str, plate: str) -> None:
     """Refuse, before scanning, a pass of this school that is not this vehicle's: a staff
-    pass or another plate's. Codes that do not parse are left to the scan to explain."""
+    pass or another plate's. Codes that are not genuine passes of this school are left to
+    the scan to explain: nothing of a pass is told before its signature is checked."""
     try:
-        code, _body, _sig = codes.parse(text)
+        code = codes.verify(text, kinds={codes.PASS}, school_id=school.pk, expires=False)
     except codes.CodeRefused:
         return
     gate_pass = GatePass.objects.filter(school=school, serial=code.ident).first()

@@ -129,22 +129,24 @@ def check_in_payload(visit) -> dict:
 
 def visit_payload(visit, *, with_screening: bool = True) -> dict:
     """`with_screening=False` (an inviter who is not the gate): the status only — no
-    screening, no decision on a hold, no arrival time of a visit that is not inside."""
+    screening, no decision on a hold, no arrival time, ID number or items of a visit that
+    is not inside (selectors.gate_details_hidden)."""
     invitation = None
     if visit.invitation_code and visit.status == VisitStatus.EXPECTED and not visit.screening:
         invitation = services.invitation_text(visit)
     arrived = visit.status in (VisitStatus.INSIDE, VisitStatus.LEFT)
+    gate_details = with_screening or arrived
     return {
         "id": visit.pk,
         "school_id": visit.school_id,
         "name": visit.name,
         "phone": visit.phone,
-        "id_number_masked": visit.id_number_masked,
+        "id_number_masked": visit.id_number_masked if gate_details else "",
         "purpose": visit.purpose,
         "purpose_label": str(visit.get_purpose_display()),
         "purpose_note": visit.purpose_note,
         "host": {"id": visit.host.pk, "name": visit.host.name} if visit.host else None,
-        "items": visit.items,
+        "items": visit.items if gate_details else "",
         "status": visit.status,
         "screening": visit.screening if with_screening else "",
         "expected_on": _iso(visit.expected_on),

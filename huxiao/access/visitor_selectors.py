@@ -146,6 +146,16 @@ def can_read_screening(actor, visit: Visit) -> bool:
     return getattr(actor, "pk", None) is not None and _police_of(actor, visit.school)
 
 
+def gate_details_hidden(actor, visit: Visit) -> bool:
+    """Whether what the gate took down (ID number, items carried, photo) is kept from this
+    reader: an inviter who may not read the screening, while their visitor is neither
+    inside nor gone. A pre-registration has none of them, so on a held visit they would
+    show the host what the gate took down about their visitor (ADR 0023)."""
+    return visit.status not in (VisitStatus.INSIDE, VisitStatus.LEFT) and not can_read_screening(
+        actor, visit
+    )
+
+
 def blocklist(*, school):
     return BlockedVisitor.objects.filter(school=school, is_active=True).order_by("name", "pk")
 

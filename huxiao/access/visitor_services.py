@@ -996,10 +996,21 @@ def visits_flag_overstays(*, now: dt.datetime | None = None) -> list[int]:
 
 
 def purge_before(school, cutoff: dt.datetime) -> int:
-    """Delete the school's visits created before `cutoff` (not those still inside) and
-    blocklist entries removed before it. Returns how many rows went."""
+    """Delete the school's visits whose last trace is before `cutoff` (not those still
+    inside) and blocklist entries removed before it. Returns how many rows went.
+
+    A visit's retention runs from the last thing that happened to it, not from when it was
+    written: an invitation made weeks ahead and used yesterday is yesterday's record."""
+    recent = (
+        Q(created_at__gte=cutoff)
+        | Q(checked_in_at__gte=cutoff)
+        | Q(checked_out_at__gte=cutoff)
+        | Q(hold_resolved_at__gte=cutoff)
+        | Q(expected_on__gte=timezone.localdate(cutoff))
+    )
     visits, _unused = (
-        Visit.objects.filter(school=school, created_at__lt=cutoff)
+        Visit.objects.filter(school=school)
+        .exclude(recent)
         .exclude(status=VisitStatus.INSIDE)
         .delete()
     )
@@ -1040,31 +1051,46 @@ def gate_records_purge(*, now: dt.datetime | None = None) -> dict[int, int]:
     now = now or timezone.now()
     purgers = [import_string(path) for path in PURGE_FUNCTIONS]
     result: dict[int, int] = {}
+    failed: list[int] = []
     schools = Organization.objects.filter(kind__in=SCHOOL_KINDS).select_related("gate_settings")
     for school in schools.order_by("pk"):
-        days = gate_settings_of(school).retention_days
-        cutoff = now - dt.timedelta(days=days)
-        with transaction.atomic():
-            count = sum(purger(school, cutoff) for purger in purgers)
-            notifications = gate_notifications_purge(school, cutoff)
-            if count or notifications:
-                audit_record(
-                    actor=None,
-                    action=AuditAction.DELETE,
-                    object_type="access.purge",
-                    object_id=str(school.pk),
-                    object_repr=f"gate records before {cutoff:%Y-%m-%d}",
-                    school=school,
-                    changes={
-                        "count": count,
-                        "notifications": notifications,
-                        "cutoff": cutoff.isoformat(),
-                        "days": days,
-                    },
-                )
+        try:
+            count = _purge_school(school, now, purgers)
+        except Exception:  # noqa: BLE001 - one school's failure must not spare the others
+            logger.exception("gate records purge failed for school %s", school.pk)
+            failed.append(school.pk)
+            continue
         if count:
             result[school.pk] = count
+    if failed:
+        # The others are purged; the task fails so that the failure is seen (logs, metrics).
+        raise RuntimeError(f"gate records purge failed for schools {failed}")
     return result
+
+
+def _purge_school(school, now: dt.datetime, purgers) -> int:
+    """One school's purge in one transaction, with its audit row; the number of records."""
+    days = gate_settings_of(school).retention_days
+    cutoff = now - dt.timedelta(days=days)
+    with transaction.atomic():
+        count = sum(purger(school, cutoff) for purger in purgers)
+        notifications = gate_notifications_purge(school, cutoff)
+        if count or notifications:
+            audit_record(
+                actor=None,
+                action=AuditAction.DELETE,
+                object_type="access.purge",
+                object_id=str(school.pk),
+                object_repr=f"gate records before {cutoff:%Y-%m-%d}",
+                school=school,
+                changes={
+                    "count": count,
+                    "notifications": notifications,
+                    "cutoff": cutoff.isoformat(),
+                    "days": days,
+                },
+            )
+    return count
 
 
 _ID_RUN_RE = re.compile(r"[0-9]{17}[0-9X]*")

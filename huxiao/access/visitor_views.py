@@ -279,6 +279,7 @@ def visit_detail(request, visit_id: int):
         "is_hold": services.is_waiting(visit),
         "can_resolve": can_resolve,
         "show_arrival": bool(visit.checked_in_at) and (show_screening or arrived),
+        "hide_gate_details": selectors.gate_details_hidden(request.user, visit),
         "turned_away": show_screening and visit.hold_resolution == HoldResolution.TURNED_AWAY,
         # The decision's note may say why: the deciders and the station's police only.
         "can_read_note": can_resolve or selectors.is_station_police(request.user, visit.school),
@@ -390,7 +391,7 @@ def visit_cancel(request, visit_id: int):
 @require_safe
 def visit_photo(request, visit_id: int):
     visit = selectors.visit_get(actor=request.user, visit_id=visit_id)
-    opened = open_photo(visit)
+    opened = None if selectors.gate_details_hidden(request.user, visit) else open_photo(visit)
     if opened is None:
         raise Http404
     data, content_type = opened

@@ -215,6 +215,16 @@ def test_revoked_pass_is_refused(gate):
     assert (scan.result, scan.reason) == (ScanResult.REFUSED, RefusalReason.REVOKED)
 
 
+def test_a_pass_stops_when_its_holder_leaves_the_staff(gate):
+    gate_pass = issue(gate)
+    code = pass_services.pass_code(gate_pass)
+    assert _scan(gate, code).result == ScanResult.ACCEPTED
+    type(gate.staff).objects.filter(pk=gate.staff.pk).update(is_active=False)
+    scan = _scan(gate, code)
+    assert (scan.result, scan.reason) == (ScanResult.REFUSED, RefusalReason.HOLDER_LEFT)
+    assert str(scan.get_reason_display()) == "持证人已不在本校任职"
+
+
 def test_one_time_pass_replayed_is_refused_already_used(gate):
     code = pass_services.pass_code(issue(gate, PassKind.ONE_TIME))
     assert _scan(gate, code).result == ScanResult.ACCEPTED

@@ -74,6 +74,9 @@ def test_staff_cancel_revokes_the_code_and_the_gate_refuses_it(pickup):
         ).count()
         == 2
     )
+    # The audit trail outlives the delegate (retention purge): no phone number in it.
+    trail = [row.changes for row in AuditEvent.objects.filter(object_type="access.pickupdelegate")]
+    assert "13700137000" not in repr(trail) and "王奶奶" in repr(trail)
     # The delegate's link dies with the code.
     assert services.code_from_link(services.guardian_link_token(issued.code)) is None
     # Card, rotating QR and PIN: "not authorised", logged, the teacher and duty leader told.

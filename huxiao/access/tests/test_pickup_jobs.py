@@ -133,6 +133,24 @@ def test_purge_before(pickup):
     assert PickupRefusal.objects.exclude(school=w.school).count() == other_refusals
 
 
+def test_purge_takes_a_delegates_day_in_local_time(pickup):
+    """The job passes `now - days` in UTC: at 03:00 in Shanghai that is still the day
+    before, which kept a delegate of that day a day too long."""
+    w = pickup
+    services.delegate_add(
+        actor=w.users["teacher"],
+        child=w.child2,
+        name="李奶奶",
+        phone="13700137000",
+        relationship="奶奶",
+        now=at(MONDAY, "10:00"),
+    )
+    cutoff = at(MONDAY + dt.timedelta(days=1), "03:00").astimezone(dt.UTC)
+    assert cutoff.date() == MONDAY
+    assert pickup_retention.purge_before(w.school, cutoff) >= 1
+    assert not PickupDelegate.objects.exists()
+
+
 def test_periodic_task_is_registered(db):
     # huey's autodiscovery loads `tasks.py` only: it must bring the pick-up job along.
     from huxiao.access import tasks

@@ -140,6 +140,38 @@ def test_entry_with_a_pass_of_another_vehicle_or_kind_is_refused(gate, api):
     assert not VehicleMovement.objects.exists()
 
 
+def test_a_forged_pass_with_a_real_serial_tells_nothing_of_that_pass(gate, api):
+    """The pass is looked up only after its signature is checked: a forged code with a real
+    serial gets "forged", never the plate the real pass is for."""
+    vehicle_pass = issue(gate, PassKind.VEHICLE)
+    code = pass_services.pass_code(vehicle_pass)
+    forged = code[:-4] + ("AAAA" if not code.endswith("AAAA") else "BBBB")
+    r = api(
+        "post",
+        "/api/v1/vehicles/entries",
+        gate.users["guard"],
+        json=_entry(gate, plate="京B99999", pass_code=forged),
+    )
+    assert r.status_code == 400
+    assert vehicle_pass.plate not in r.content.decode()
+    assert PassScan.objects.get().reason == "forged"
+    assert not VehicleMovement.objects.exists()
+
+
+def test_the_audit_trail_keeps_no_drivers_phone(gate):
+    """The audit trail outlives the movement (retention purge), as for visitors."""
+    import json
+
+    from huxiao.audit.models import AuditEvent
+
+    movement = _enter(gate, driver_name="王师傅", driver_phone="13700137001")
+    vehicle_services.vehicle_exit(actor=gate.users["guard"], movement=movement)
+    rows = AuditEvent.objects.filter(object_type="access.vehiclemovement")
+    assert rows.count() >= 1
+    trail = json.dumps([row.changes for row in rows], ensure_ascii=False)
+    assert "13700137001" not in trail and "王师傅" in trail
+
+
 def test_entry_with_a_revoked_pass_is_refused_but_the_scan_is_logged(gate, api):
     vehicle_pass = issue(gate, PassKind.VEHICLE)
     pass_services.pass_revoke(actor=gate.users["principal"], gate_pass=vehicle_pass, reason="x")

@@ -317,6 +317,26 @@ def test_the_inviter_reads_the_status_but_never_the_hold(api, gate):
     assert "到达" not in page and "Arrived" not in page
 
 
+def test_the_inviter_is_not_shown_what_the_gate_took_down_of_a_held_visitor(api, gate):
+    """A pre-registration has no ID number or items: on a held visit they would tell the
+    host what the gate took down. The gate still reads them."""
+    visit = held_invitation(gate)
+    assert visit.id_number_masked and visit.items
+    data = api("get", f"/api/v1/visitors/{visit.pk}", gate.users["teacher"]).json()
+    assert data["id_number_masked"] == "" and data["items"] == ""
+    client = Client()
+    client.force_login(gate.users["teacher"])
+    page = client.get(f"/gate/visitors/{visit.pk}/").content.decode()
+    assert visit.id_number_masked not in page and visit.items not in page
+    gate_data = api("get", f"/api/v1/visitors/{visit.pk}", gate.users["guard"]).json()
+    assert gate_data["id_number_masked"] == visit.id_number_masked
+    assert gate_data["items"] == visit.items
+    # Once admitted, the visit is an ordinary one for the host too.
+    services.visit_hold_resolve(actor=gate.users["duty"], visit=visit, decision="admit", note="")
+    data = api("get", f"/api/v1/visitors/{visit.pk}", gate.users["teacher"]).json()
+    assert data["status"] == "inside" and data["id_number_masked"] == visit.id_number_masked
+
+
 def test_an_inviter_who_left_the_school_reads_nothing(api, gate):
     visit = held_invitation(gate)
     teacher = gate.users["teacher"]

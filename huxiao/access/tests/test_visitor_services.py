@@ -378,6 +378,34 @@ def test_purge_after_the_retention_period_is_audited(gate):
     assert services.gate_records_purge(now=day_181) == {}
 
 
+def test_one_schools_failing_purge_spares_none_of_the_others(gate, monkeypatch):
+    """Each school is purged on its own: one that fails is logged and the task fails at the
+    end, after every other school's purge (before, the first failure stopped the night's)."""
+    from huxiao.core.roles import SCHOOL_KINDS
+    from huxiao.orgs.models import Organization
+
+    old = check_in(gate)
+    services.visit_check_out(actor=gate.users["guard"], visit=old, now=at(MONDAY, "10:00"))
+    Visit.objects.filter(pk=old.pk).update(created_at=at(MONDAY, "09:00"))
+    others = list(Organization.objects.filter(kind__in=SCHOOL_KINDS).exclude(pk=gate.school.pk))
+    assert others
+    real = services.gate_notifications_purge
+    called = []
+
+    def failing_elsewhere(school, cutoff):
+        called.append(school.pk)
+        if school.pk != gate.school.pk:
+            raise RuntimeError("disk full")
+        return real(school, cutoff)
+
+    monkeypatch.setattr(services, "gate_notifications_purge", failing_elsewhere)
+    with pytest.raises(RuntimeError, match="purge failed for schools"):
+        services.gate_records_purge(now=at(MONDAY + dt.timedelta(days=181), "03:00"))
+    assert sorted(called) == sorted([gate.school.pk, *(o.pk for o in others)])
+    assert not Visit.objects.filter(pk=old.pk).exists()
+    assert AuditEvent.objects.filter(object_type="access.purge", school=gate.school).exists()
+
+
 def test_retention_follows_the_schools_settings(gate):
     GateSettings.objects.create(school=gate.school, retention_days=30)
     old = check_in(gate)
@@ -386,6 +414,26 @@ def test_retention_follows_the_schools_settings(gate):
     assert services.gate_records_purge(now=at(MONDAY + dt.timedelta(days=31), "09:00")) == {
         gate.school.pk: 1
     }
+
+
+def test_retention_runs_from_the_visit_not_from_its_invitation(gate):
+    """An invitation written weeks ahead and used yesterday is yesterday's record."""
+    GateSettings.objects.create(school=gate.school, retention_days=30)
+    visit = invite(gate)
+    Visit.objects.filter(pk=visit.pk).update(created_at=at(MONDAY - dt.timedelta(days=29), "08:00"))
+    check_in(
+        gate, invitation=services.invitation_text(visit), name="家长乙", now=at(MONDAY, "10:00")
+    )
+    visit.refresh_from_db()
+    services.visit_check_out(actor=gate.users["guard"], visit=visit, now=at(MONDAY, "11:00"))
+    # Pre-registered for a day still ahead, never used: kept until that day is old.
+    later = invite(gate, day=MONDAY + dt.timedelta(days=25), name="家长丙")
+    Visit.objects.filter(pk=later.pk).update(created_at=at(MONDAY - dt.timedelta(days=29), "08:00"))
+    assert services.gate_records_purge(now=at(MONDAY + dt.timedelta(days=2), "03:00")) == {}
+    assert services.gate_records_purge(now=at(MONDAY + dt.timedelta(days=31), "03:00")) == {
+        gate.school.pk: 1
+    }
+    assert list(Visit.objects.values_list("pk", flat=True)) == [later.pk]
 
 
 def make_other_id():

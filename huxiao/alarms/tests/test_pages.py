@@ -118,9 +118,7 @@ def test_console_lists_recently_closed_with_response_times(client, people, alarm
     assert closed["ack_seconds"] is not None and closed["arrival_seconds"] is not None
 
 
-def test_console_keeps_the_most_urgent_open_alarms_past_its_limit(
-    client, people, monkeypatch
-):
+def test_console_keeps_the_most_urgent_open_alarms_past_its_limit(client, people, monkeypatch):
     """A county-wide drill can leave hundreds open: past the limit the page keeps real
     alarms before drills, unacknowledged ones before answered, the longest waiting first,
     and says how many are open."""
@@ -159,7 +157,11 @@ def test_console_keeps_the_most_urgent_open_alarms_past_its_limit(
     monkeypatch.setattr(selectors, "CONSOLE_OPEN_LIMIT", 10)
     config = client.get(reverse("alarms:console")).context["config"]
     assert [a["id"] for a in config["open"]] == [
-        old_real, new_real, answered_real, old_drill, new_drill
+        old_real,
+        new_real,
+        answered_real,
+        old_drill,
+        new_drill,
     ]
     assert config["open_total"] == 5
     # The HTTP catch-up and the socket's sync send the same list and total.

@@ -556,7 +556,12 @@ def test_the_task_worker_prints_each_line_once(tmp_path):
 
 @pytest.mark.parametrize(
     "flags, level",
-    [(["-q"], logging.WARNING), (["--quiet"], logging.WARNING), (["-V"], logging.DEBUG), ([], None)],
+    [
+        (["-q"], logging.WARNING),
+        (["--quiet"], logging.WARNING),
+        (["-V"], logging.DEBUG),
+        ([], None),
+    ],
 )
 def test_the_task_worker_options_set_its_log_level(flags, level, monkeypatch):
     """`serve` starts the worker with --quiet; huey applies -V/-q only to a "huey" logger
