@@ -400,3 +400,17 @@ def test_a_drills_escalation_is_caught_up_only_at_the_station(world, api):
         types = [e["type"] for e in data["events"]]
         assert ("alarm.escalated" in types) is hears, name
         assert "alarm.raised" in types
+
+
+def test_escalation_checks_go_ahead_of_outbound_deliveries_in_the_queue():
+    """A delivery to an unreachable robot takes seconds; escalations must not queue behind
+    them (the embedded queue takes the highest priority first)."""
+    from huey.contrib.djhuey import HUEY
+
+    from huxiao.alarms import tasks
+    from huxiao.notify.tasks import DELIVERY_PRIORITY
+
+    if not HUEY.storage.priority:
+        pytest.skip("this queue's storage has no priorities (plain Redis)")
+    assert tasks.escalation_check.s().priority > DELIVERY_PRIORITY
+    assert tasks.escalation_sweep.s().priority > DELIVERY_PRIORITY
