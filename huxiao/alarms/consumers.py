@@ -7,7 +7,9 @@ Protocol (JSON text frames):
   AUTH_TIMEOUT_SECONDS, a bad token or any other first message: close 4401. A user whose
   memberships give no alarm groups (no Action.VIEW_ALARM anywhere): close 4403. Both are
   sent after the handshake so that a browser sees the code and stops reconnecting (a
-  refused handshake only shows 1006 to a page).
+  refused handshake only shows 1006 to a page). Every REFRESH_SECONDS the socket checks
+  again what it signed in with (the session still open, the token neither revoked nor
+  expired: else 4401) and the memberships (none left: 4403).
 - After authentication the server sends `{"type": "ready", "groups": n}`.
 - Pushes: `{"type": "alarm.raised" | "alarm.acknowledged" | …, "event_id", "at", "alarm"}`
   for every alarm of the groups the memberships give (events.console_groups); a client
@@ -258,7 +260,13 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         self.tail_attached = False
         await self.accept()
         user = self.scope.get("user")
+        # What the socket signed in with, checked again at every refresh: a session that
+        # has ended or a token revoked or expired stops the socket as a deactivation does.
+        self.credential: tuple[str, str] | None = None
         if user is not None and user.is_authenticated:
+            session = self.scope.get("session")
+            if session is not None and session.session_key:
+                self.credential = ("session", session.session_key)
             await self._start(user)
         else:
             # No session: the first message must carry a token, and soon.
@@ -312,8 +320,12 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
                 logger.exception("console group refresh failed for user %s", self.user.pk)
 
     async def refresh_groups(self) -> bool:
-        """Recompute the groups from the memberships now. False (and the socket closed
-        with 4403) when the user may no longer see any alarm."""
+        """Recompute the groups from the memberships now. False (and the socket closed)
+        when the session has ended or the token no longer holds (4401) or the user may no
+        longer see any alarm (4403)."""
+        if not await self._still_signed_in(self.user):
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return False
         groups = await self._console_groups(self.user, reload=True)
         if not groups:
             await self.close(code=CLOSE_FORBIDDEN)
@@ -366,6 +378,7 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
         if user is None:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.credential = ("token", token)
         await self._start(user)
 
     async def _catch_up(self, since: int) -> None:
@@ -456,6 +469,27 @@ class ConsoleConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _token_user(self, token: str):
         return api_token_user(token)
+
+    @database_sync_to_async
+    def _still_signed_in(self, user) -> bool:
+        """Whether what the socket signed in with still holds for this user: the token is
+        neither revoked nor expired, the session has not ended (logout, expiry, a password
+        change). A socket whose scope carried a user but no session (not the case behind
+        config.asgi's session middleware) has nothing more to check."""
+        if self.credential is None:
+            return True
+        kind, secret = self.credential
+        if kind == "token":
+            holder = api_token_user(secret)
+        else:
+            from importlib import import_module
+            from types import SimpleNamespace
+
+            from django.contrib.auth import get_user
+
+            store = import_module(settings.SESSION_ENGINE).SessionStore(secret)
+            holder = get_user(SimpleNamespace(session=store))
+        return holder is not None and holder.is_authenticated and holder.pk == user.pk
 
     @database_sync_to_async
     def _catch_up_data(self, since: int) -> tuple[list[dict], list[dict], int]:

@@ -102,3 +102,72 @@ def test_a_failing_channel_layer_does_not_break_the_disconnect(world, monkeypatc
         assert consumers.tail.consoles == 0
 
     async_to_sync(scenario)()
+
+
+def test_a_revoked_or_expired_token_closes_its_socket(world):
+    """A console opened with an API token stops when the token is revoked, as a
+    deactivated account does (it kept hearing alarms before)."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.utils import timezone
+
+    from huxiao.accounts.models import ApiToken
+    from huxiao.accounts.services import api_token_issue
+
+    police = world.users["police"]
+    token = api_token_issue(user=police)
+
+    @database_sync_to_async
+    def end(field):
+        ApiToken.objects.filter(user=police).update(**{field: timezone.now()})
+
+    async def opened():
+        communicator = WebsocketCommunicator(ConsoleConsumer.as_asgi(), "/ws/console/")
+        communicator.scope["user"] = AnonymousUser()
+        assert (await communicator.connect())[0]
+        await communicator.send_json_to({"token": token})
+        assert (await communicator.receive_json_from(timeout=2))["type"] == "ready"
+        return communicator
+
+    async def scenario():
+        for field in ("revoked_at", "expires_at"):
+            await database_sync_to_async(ApiToken.objects.filter(user=police).update)(
+                revoked_at=None, expires_at=timezone.now() + timezone.timedelta(days=1)
+            )
+            console = await opened()
+            await console.receive_nothing(timeout=0.3)  # refreshes keep it open
+            await end(field)
+            assert await console.receive_output(timeout=2) == {
+                "type": "websocket.close",
+                "code": 4401,
+            }
+
+    async_to_sync(scenario)()
+
+
+def test_an_ended_session_closes_its_socket(world, client):
+    """Logging out (or the session expiring) stops a console opened with that session."""
+    from django.contrib.sessions.models import Session
+
+    police = world.users["police"]
+    client.force_login(police)
+    session_key = client.session.session_key
+
+    async def scenario():
+        from importlib import import_module
+
+        from django.conf import settings
+
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+        communicator = WebsocketCommunicator(ConsoleConsumer.as_asgi(), "/ws/console/")
+        communicator.scope["user"] = police
+        communicator.scope["session"] = store
+        assert (await communicator.connect())[0]
+        assert (await communicator.receive_json_from(timeout=2))["type"] == "ready"
+        assert await communicator.receive_nothing(timeout=0.3)  # still signed in
+        await database_sync_to_async(Session.objects.filter(session_key=session_key).delete)()
+        assert await communicator.receive_output(timeout=2) == {
+            "type": "websocket.close",
+            "code": 4401,
+        }
+
+    async_to_sync(scenario)()
