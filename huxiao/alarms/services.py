@@ -232,6 +232,7 @@ def _answer_if_waiting(alarm: Alarm, actor, now) -> None:
         alarm, AlarmEventType.ACKNOWLEDGED, actor=actor, at=now, ack_seconds=alarm.ack_seconds
     )
     events.publish_on_commit(event, alarm)
+    _withdraw_escalation_messages(alarm)
     metrics.alarm_acknowledged(alarm)
 
 
@@ -254,6 +255,7 @@ def alarm_acknowledge(*, actor, alarm: Alarm, now=None) -> Alarm:
     alarm.status = AlarmStatus.ACKNOWLEDGED
     alarm.acknowledged_at, alarm.acknowledged_by = now, actor
     alarm.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    _withdraw_escalation_messages(alarm)
     metrics.alarm_acknowledged(alarm)
     return _step(
         alarm,
@@ -394,6 +396,7 @@ def alarm_cancel(*, actor, alarm: Alarm, reason: str = "", now=None) -> Alarm:
     alarm.status = AlarmStatus.CANCELLED
     alarm.cancelled_at, alarm.cancel_reason, alarm.is_false_alarm = now, text or "", false_alarm
     alarm.save(update_fields=["status", "cancelled_at", "cancel_reason", "is_false_alarm"])
+    _withdraw_escalation_messages(alarm)
     return _step(
         alarm,
         actor,
@@ -457,6 +460,21 @@ def alarms_escalate_due(*, now: dt.datetime | None = None) -> list[Alarm]:
             _schedule_escalation_check(alarm, delay=settings.ALARM_ESCALATE_REPEAT_SECONDS)
             escalated.append(alarm)
     return escalated
+
+
+def _withdraw_escalation_messages(alarm: Alarm) -> None:
+    """Someone answered (or the alarm was cancelled): its "not acknowledged" messages not
+    yet sent, retries included, are withdrawn rather than sent late and wrong."""
+    from django.apps import apps
+
+    if alarm.last_escalated_at is None or not apps.is_installed("huxiao.notify"):
+        return
+    from huxiao.notify.services import deliveries_withdraw
+
+    deliveries_withdraw(
+        dedupe_prefix=f"alarm:{alarm.pk}:escalation:",
+        reason=f"alarm {alarm.pk} is no longer waiting ({alarm.status})",
+    )
 
 
 def _send_outbound(alarm: Alarm, event: AlarmEvent) -> None:

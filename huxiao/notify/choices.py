@@ -27,6 +27,9 @@ class DeliveryStatus(models.TextChoices):
     RETRYING = "retrying", _("Retrying")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # Not sent, and never will be: what it said stopped being true before it went out (an
+    # alarm "not acknowledged" that was acknowledged meanwhile).
+    WITHDRAWN = "withdrawn", _("Withdrawn (no longer true)")
 
 
 OPEN_STATUSES = frozenset({DeliveryStatus.PENDING, DeliveryStatus.RETRYING})

@@ -382,6 +382,20 @@ def _enqueue(items: list[tuple[int, str]]) -> None:
 # ---------------------------------------------------------------- sending and retries
 
 
+def deliveries_withdraw(*, dedupe_prefix: str, reason: str) -> int:
+    """Withdraw the outbound deliveries not yet sent of the notifications whose
+    de-duplication key starts with `dedupe_prefix`: what they say is no longer true. A send
+    already under way is not stopped. Returns how many were withdrawn."""
+    return Delivery.objects.filter(
+        notification__dedupe_key__startswith=dedupe_prefix, status__in=OPEN_STATUSES
+    ).update(
+        status=DeliveryStatus.WITHDRAWN,
+        dispatch_token="",
+        next_attempt_at=None,
+        last_error=reason[:500],
+    )
+
+
 def delivery_send(*, delivery_id: int, token: str) -> Delivery | None:
     """Send one delivery (run by the task queue). Returns None when this task does not hold
     the delivery's current token — it was sent already, or re-queued — and does nothing."""

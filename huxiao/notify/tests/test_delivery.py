@@ -305,3 +305,43 @@ def test_lazy_text_uses_the_platform_language(world):
             organizations=[], event_type="e", title=gettext_lazy("School"), body=""
         )
     assert notification.title == "学校"
+
+
+@pytest.mark.parametrize("answer", ["acknowledge", "cancel"])
+def test_an_escalation_not_yet_sent_is_withdrawn_once_the_alarm_is_answered(
+    world, fake_server, channel, django_capture_on_commit_callbacks, answer
+):
+    """A retried "not acknowledged" message must not reach a commander after someone
+    acknowledged the alarm (before: retries went on for about twenty minutes)."""
+    from django.utils import timezone
+
+    from huxiao.alarms import services as alarms
+
+    url = fake_server.url()
+    fake_server.stop()  # the robot is unreachable: the message waits for its retry
+    channel(world.station, "wecom", url)
+    t0 = timezone.now() - dt.timedelta(seconds=40)
+    alarm, _ = alarms.alarm_raise(
+        actor=world.users["guard"], school=world.school, kind="intrusion", now=t0
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alarms.alarms_escalate_due() == [alarm]
+    delivery = Delivery.objects.get(channel="wecom")
+    assert delivery.status == DeliveryStatus.RETRYING
+    if answer == "acknowledge":
+        alarms.alarm_acknowledge(actor=world.users["police"], alarm=alarm)
+    else:
+        alarms.alarm_cancel(actor=world.users["guard"], alarm=alarm, reason="学生误触")
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.WITHDRAWN and delivery.next_attempt_at is None
+    assert services.deliveries_retry_due(now=timezone.now() + dt.timedelta(hours=1)) == 0
+    # Another notification's delivery is left alone.
+    other = Notification.objects.create(
+        event_type="e", title="t", dedupe_key="alarm:999:escalation:1", created_at=t0
+    )
+    Delivery.objects.create(
+        notification=other, channel="wecom", status=DeliveryStatus.RETRYING, created_at=t0
+    )
+    assert (
+        services.deliveries_withdraw(dedupe_prefix=f"alarm:{alarm.pk}:escalation:", reason="x") == 0
+    )
