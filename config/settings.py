@@ -417,6 +417,9 @@ except ValueError:
     raise ImproperlyConfigured("HUXIAO_ALARM_CONSOLE_TAIL_SECONDS must be a number") from None
 # How often an open console socket re-reads the user's memberships (huxiao/alarms/consumers).
 ALARM_CONSOLE_REFRESH_SECONDS = env_int("HUXIAO_ALARM_CONSOLE_REFRESH_SECONDS", 300)
+# A connected console asks for the events after its last one this often, so a push lost on
+# the way is shown within this time, not only at its next reconnect (ADR 0011).
+ALARM_CONSOLE_CATCH_UP_SECONDS = env_int("HUXIAO_ALARM_CONSOLE_CATCH_UP_SECONDS", 30)
 # MQTT alarm boxes (ADR 0012): empty = no bridge. mqtt://[user:pass@]host[:1883] or mqtts://…
 HUXIAO_MQTT_URL = env_str("HUXIAO_MQTT_URL", "")
 HUXIAO_MQTT_CLIENT_ID = env_str("HUXIAO_MQTT_CLIENT_ID", "huxiao-bridge")

@@ -122,6 +122,7 @@ def _common(request) -> dict:
         "events_url": reverse("api:alarm_events"),
         "detail_url": reverse("alarms:detail", args=[0]),
         "server_now": timezone.now().isoformat(),
+        "catch_up_seconds": settings.ALARM_CONSOLE_CATCH_UP_SECONDS,
         "kinds": _labels(AlarmKind.choices),
         "statuses": _labels(AlarmStatus.choices),
         "strings": js_strings(),

@@ -286,3 +286,37 @@ def test_a_console_past_its_limit_says_how_many_are_open(world, two_browsers, mo
     assert police.get_by_test_id("open-count").inner_text() == "4"
     assert "共有 4 条" in notice.inner_text()
     assert police.errors == []
+
+
+def test_a_push_lost_while_connected_is_shown_by_the_periodic_catch_up(
+    world, two_browsers, settings, monkeypatch
+):
+    """Delivery never depends on the push alone: with the push gone (a full channel, a
+    Redis blip) and no database tail (scale mode), a connected console still shows the
+    alarm within its catch-up interval, without a reconnect."""
+    from huxiao.alarms import events, services
+    from huxiao.alarms.choices import AlarmSource
+
+    base, open_page = two_browsers
+    settings.ALARM_CONSOLE_CATCH_UP_SECONDS = 1
+    world.users["police"].set_password(PASSWORD)
+    world.users["police"].save()
+    police = open_page()
+    log_in(police, base, "police")
+    police.goto(f"{base}/alarms/console/")
+    police.locator("[data-testid=console-connection][data-state=live]").wait_for()
+    police.evaluate("window.__sameDocument = true")
+    monkeypatch.setattr(events, "publish_on_commit", lambda *args, **kwargs: None)
+    alarm, _ = services.alarm_raise(
+        actor=world.users["guard"],
+        school=world.school,
+        kind="fire",
+        location="食堂",
+        source=AlarmSource.BUTTON,
+    )
+    police.locator(f"[data-testid=open-alarms] [data-alarm-id='{alarm.pk}']").wait_for(
+        timeout=5_000
+    )
+    assert police.evaluate("window.__sameDocument") is True  # no reload
+    assert police.get_by_test_id("open-count").inner_text() == "1"
+    assert police.errors == []

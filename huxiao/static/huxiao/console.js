@@ -132,6 +132,10 @@
     this.onState = options.onState || function () {};
     this.onInbox = options.onInbox || function () {};
     this.lastEventId = options.lastEventId || 0;
+    // While connected, ask again for everything after the last event every so often: a
+    // push lost on the way (a full channel, a Redis blip) is then shown within this time
+    // instead of at the next reconnect. Delivery never depends on the push alone.
+    this.catchUpMs = (options.catchUpSeconds || 30) * 1000;
     this.seen = new Set();
     this.seenOrder = [];
     this.attempt = 0;
@@ -228,11 +232,16 @@
       }
       self.send({ type: "ping" });
     }, AlarmSocket.PING_MS);
+    this.catchUpTimer = setInterval(function () {
+      self.send({ since: self.lastEventId });
+    }, this.catchUpMs);
   };
 
   AlarmSocket.prototype.stopHeartbeat = function () {
     clearInterval(this.heartbeat);
+    clearInterval(this.catchUpTimer);
     this.heartbeat = null;
+    this.catchUpTimer = null;
   };
 
   AlarmSocket.prototype.closed = function (code) {
@@ -370,6 +379,7 @@
       wsUrl: config.ws_url,
       eventsUrl: config.events_url,
       lastEventId: config.last_event_id,
+      catchUpSeconds: config.catch_up_seconds,
       onEvent: function (m) { self.apply(m.alarm, m.event_id, false); },
       onSync: function (open, total) { self.sync(open, total); },
       onState: function (state) { self.showState(state); },
