@@ -7,7 +7,6 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model, login, logout
 from django.shortcuts import redirect, render, resolve_url
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from huxiao.accounts import two_factor
 from huxiao.accounts.services import LoginLocked, login_check
+from huxiao.core.redirects import local_url
 
 # The password was right, the second factor is still to come: who, since when, and where to
 # go afterwards. The user is not logged in until the code is verified.
@@ -58,9 +58,8 @@ def _finish_login(request, user, next_url: str):
 @never_cache
 @csrf_protect
 def login_view(request):
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-        next_url = ""
+    # A path on this site only ("-1" after a right password was a server error).
+    next_url = local_url(request, request.POST.get("next") or request.GET.get("next"))
     form = LoginForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():

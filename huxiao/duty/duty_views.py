@@ -20,10 +20,10 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from huxiao.core.redirects import next_url
 from huxiao.core.roles import Action
 from huxiao.core.scoping import can, visible_school_ids
 from huxiao.duty import duty_selectors as sel
@@ -60,12 +60,7 @@ def service_errors(form, exc: ValidationError):
 
 
 def _next_url(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
+    return next_url(request, default)
 
 
 # ------------------------------------------------------------------ my duty

@@ -17,7 +17,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -186,7 +186,8 @@ def open_from_alarm(request, alarm_id: int):
             back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
         ):
             back = reverse("incidents:list")
-        return redirect(back)
+        # Not redirect(): it would take a Referer that is not a URL for a view's name.
+        return HttpResponseRedirect(back)
     if created:
         messages.success(request, _("Incident opened."))
     url = reverse("incidents:detail", args=[incident.pk])

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from huxiao.core.redirects import local_url
 from huxiao.notify import selectors, services
 
 PAGE_SIZE = 50
@@ -68,12 +68,8 @@ def inbox_item_read(request, delivery_id: int):
     if request.htmx:
         item.link = item_link(item.notification)
         return render(request, "notify/_inbox_item.html", {"item": item})
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect("notify:inbox")
+    target = local_url(request, request.POST.get("next"))
+    return redirect(target) if target else redirect("notify:inbox")
 
 
 @login_required

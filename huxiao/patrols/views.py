@@ -17,11 +17,11 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from huxiao.core.permissions import require
+from huxiao.core.redirects import next_url
 from huxiao.core.roles import Action
 from huxiao.core.scoping import can, visible_school_ids
 from huxiao.orgs.models import Organization
@@ -62,12 +62,7 @@ def _submit(form, call) -> bool:
 
 
 def _back(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
+    return next_url(request, default)
 
 
 def _preselected_school(request) -> int | None:

@@ -263,8 +263,9 @@ def class_create(request, school_id: int):
 
 
 def child_search(params) -> str:
-    """The children table's name search (`q`), trimmed to what the search accepts."""
-    return params.get("q", "").strip()[:_SEARCH_MAX]
+    """The children table's name search (`q`), trimmed to what the search accepts. A NUL
+    is dropped: no name holds one, and PostgreSQL refuses it in a query (a 500)."""
+    return params.get("q", "").replace("\x00", "").strip()[:_SEARCH_MAX]
 
 
 def _children_panel_context(request, school_class, *, search="", form=None, notice="") -> dict:

@@ -71,6 +71,24 @@ def test_login_rejects_open_redirect(world, client):
     assert response["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["-1", "abc", "//evil.example/x"])
+def test_login_with_a_next_that_is_no_path_goes_home(world, client, target):
+    """redirect() took "-1" for a view's name: a server error after a right password."""
+    response = client.post(
+        "/accounts/login/",
+        {"username": "principal", "password": "pw-test-123", "next": target},
+    )
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_login_keeps_a_next_on_this_site(world, client):
+    response = client.post(
+        "/accounts/login/?next=/alarms/console/",
+        {"username": "principal", "password": "pw-test-123"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/alarms/console/"
+
+
 def test_login_page_is_chinese_by_default(client, db):
     response = client.get("/accounts/login/")
     assert response.status_code == 200

@@ -186,6 +186,18 @@ def test_external_next_is_ignored(client, world, shift):
     assert response["Location"] == reverse("duty:shift", args=[shift.pk])
 
 
+@pytest.mark.parametrize("next_url", ["-1", "home"])
+def test_a_next_that_is_not_a_path_is_ignored(client, world, shift, next_url):
+    """redirect() took it for the name of a view: a 500 after the check-in was saved
+    (the same `next` crashed the inbox and the gate-post check-out, found by
+    tests/fuzz/test_page_fuzz.py)."""
+    response = login(client, world.users["guard"]).post(
+        reverse("duty:check_in", args=[shift.pk]), {"next": next_url}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("duty:shift", args=[shift.pk])
+
+
 # ------------------------------------------------------------------ log, handover, items
 
 

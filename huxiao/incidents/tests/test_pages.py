@@ -8,6 +8,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy
 
 from huxiao.incidents import services
 from huxiao.incidents.choices import GroupKind, IncidentStatus, TaskStatus
@@ -141,6 +142,22 @@ def test_open_from_alarm_twice_and_by_htmx(client, world, alarm):
     assert again.status_code == 200
     assert again["HX-Redirect"] == reverse("incidents:detail", args=[incident.pk])
     assert client.get(url).status_code == 405
+
+
+@pytest.mark.parametrize("referer", ["-1", "alarms"])
+def test_a_refusal_goes_back_without_taking_the_referer_for_a_view(client, world, alarm, referer):
+    """redirect() took a Referer that is not a URL for the name of a view: a 500 (the
+    defect tests/fuzz/test_page_fuzz.py found with `next` on other pages)."""
+    from huxiao.alarms import services as alarm_services
+
+    alarm_services.alarm_cancel(actor=world.users["guard"], alarm=alarm)
+    login(client, world, "police")
+    url = reverse("incidents:open_from_alarm", args=[alarm.pk])
+    response = client.post(url, HTTP_REFERER=referer)
+    assert response.status_code == 302
+    assert not Incident.objects.exists()
+    page = client.get(reverse("incidents:list"))
+    assert zh(gettext_lazy("A cancelled alarm cannot open an incident.")) in page.content.decode()
 
 
 def test_alarm_page_button(world, alarm):
