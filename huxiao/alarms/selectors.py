@@ -49,13 +49,13 @@ def alarm_list(*, actor, status: str = "", school_id: int | None = None) -> Quer
 CONSOLE_OPEN_LIMIT = 1000
 
 
-def open_alarms_for_console(*, actor, limit: int | None = None) -> tuple[list[Alarm], int]:
+def open_alarms_for_console(*, actor) -> tuple[list[Alarm], int]:
     """The open alarms a console starts from, most urgent first, and how many are open.
 
     Past the limit the least urgent are left out, never a real alarm for a drill or a
     waiting one for one already answered: real alarms before drills, unacknowledged before
     acknowledged, then the longest waiting first (the console orders its cards itself)."""
-    limit = CONSOLE_OPEN_LIMIT if limit is None else limit
+    limit = CONSOLE_OPEN_LIMIT
     qs = alarm_list(actor=actor, status="open").order_by(
         "is_drill",
         Case(When(status=AlarmStatus.RAISED, then=Value(0)), default=Value(1)),

@@ -105,10 +105,8 @@ def test_concurrent_release_makes_one_release(pickup, monkeypatch):
     assert not Notification.objects.filter(event_type="pickup.refused").exists()
 
 
-def test_purge_before(pickup):
-    w = pickup
-    _release(w, w.issued.pin, at(MONDAY, "16:40"))
-    services.delegate_add(
+def _monday_delegate(w):
+    return services.delegate_add(
         actor=w.users["teacher"],
         child=w.child2,
         name="李奶奶",
@@ -116,6 +114,12 @@ def test_purge_before(pickup):
         relationship="奶奶",
         now=at(MONDAY, "10:00"),
     )
+
+
+def test_purge_before(pickup):
+    w = pickup
+    _release(w, w.issued.pin, at(MONDAY, "16:40"))
+    _monday_delegate(w)
     with pytest.raises(services.PickupRefused):
         services.pickup_lookup(
             actor=w.users["guard"], school=w.school, text=w.issued.pin, now=at(MONDAY, "16:50")
@@ -137,14 +141,7 @@ def test_purge_takes_a_delegates_day_in_local_time(pickup):
     """The job passes `now - days` in UTC: at 03:00 in Shanghai that is still the day
     before, which kept a delegate of that day a day too long."""
     w = pickup
-    services.delegate_add(
-        actor=w.users["teacher"],
-        child=w.child2,
-        name="李奶奶",
-        phone="13700137000",
-        relationship="奶奶",
-        now=at(MONDAY, "10:00"),
-    )
+    _monday_delegate(w)
     cutoff = at(MONDAY + dt.timedelta(days=1), "03:00").astimezone(dt.UTC)
     assert cutoff.date() == MONDAY
     assert pickup_retention.purge_before(w.school, cutoff) >= 1

@@ -339,9 +339,11 @@ def test_an_escalation_not_yet_sent_is_withdrawn_once_the_alarm_is_answered(
     other = Notification.objects.create(
         event_type="e", title="t", dedupe_key="alarm:999:escalation:1", created_at=t0
     )
-    Delivery.objects.create(
+    kept = Delivery.objects.create(
         notification=other, channel="wecom", status=DeliveryStatus.RETRYING, created_at=t0
     )
     assert (
         services.deliveries_withdraw(dedupe_prefix=f"alarm:{alarm.pk}:escalation:", reason="x") == 0
     )
+    kept.refresh_from_db()
+    assert kept.status == DeliveryStatus.RETRYING
