@@ -42,6 +42,18 @@ class PassKind(models.TextChoices):
     ONE_TIME = "one_time", _("One-time pass")
 
 
+class PassState(models.TextChoices):
+    """What the pass list and page show; the first that applies wins, in this order from
+    the bottom (a revoked pass is "revoked" whatever its dates)."""
+
+    VALID = "valid", _("Valid")
+    NOT_YET_VALID = "not_yet_valid", _("Not valid yet")
+    USED = "used", _("Used")
+    EXPIRED = "expired", _("Expired")
+    HOLDER_LEFT = "holder_left", _("Holder no longer on the staff")
+    REVOKED = "revoked", _("Revoked")
+
+
 class Direction(models.TextChoices):
     IN = "in", _("In")
     OUT = "out", _("Out")

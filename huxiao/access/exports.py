@@ -21,7 +21,7 @@ from huxiao.access import (
     vehicle_views,
     visitor_selectors,
 )
-from huxiao.access.choices import ContrabandCategory, PassKind
+from huxiao.access.choices import ContrabandCategory, PassKind, PassState
 from huxiao.core.roles import Action
 from huxiao.reports.export_filters import school_line
 from huxiao.reports.exports import Table, register_export
@@ -73,19 +73,6 @@ def contraband_table(actor, query) -> Table:
     )
 
 
-def pass_state(gate_pass, now) -> str:
-    """The state the list shows (access/passes/_pass_state.html)."""
-    if gate_pass.revoked_at:
-        return _("Revoked")
-    if gate_pass.valid_until < now:
-        return _("Expired")
-    if gate_pass.kind == PassKind.ONE_TIME and gate_pass.used_at:
-        return _("Used")
-    if gate_pass.valid_from > now:
-        return _("Not valid yet")
-    return _("Valid")
-
-
 def passes_table(actor, query) -> Table:
     _ids, school, kind, state = pass_views.list_filters(actor, query)
     school = _chosen(school)
@@ -99,7 +86,7 @@ def passes_table(actor, query) -> Table:
             p.plate,
             p.valid_from,
             p.valid_until,
-            pass_state(p, now),
+            PassState(p.state_at(now)).label,
         )
         for p in passes.iterator(chunk_size=CHUNK)
     )
@@ -125,7 +112,7 @@ def passes_table(actor, query) -> Table:
 
 
 def _pass_states():
-    return [("valid", _("Valid")), ("expired", _("Expired")), ("revoked", _("Revoked"))]
+    return [(state, PassState(state).label) for state in pass_selectors.PASS_STATES]
 
 
 def vehicles_table(actor, query) -> Table:

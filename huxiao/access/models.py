@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huxiao.access.choices import (
@@ -25,6 +26,7 @@ from huxiao.access.choices import (
     Handling,
     HoldResolution,
     PassKind,
+    PassState,
     RefusalReason,
     ReleaseMethod,
     ScanResult,
@@ -284,6 +286,28 @@ class GatePass(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.holder_name}"
+
+    def state_at(self, now: dt.datetime) -> str:
+        """The pass's `PassState` at `now`, as the gate would treat its code (a staff pass
+        stops with its holder's staff record, revoked by hand or not)."""
+        if self.revoked_at is not None:
+            return PassState.REVOKED
+        if self.staff_id is not None and not self.staff.is_active:
+            return PassState.HOLDER_LEFT
+        if self.valid_until < now:
+            return PassState.EXPIRED
+        if self.kind == PassKind.ONE_TIME and self.used_at:
+            return PassState.USED
+        if self.valid_from > now:
+            return PassState.NOT_YET_VALID
+        return PassState.VALID
+
+    @property
+    def state(self) -> str:
+        return self.state_at(timezone.now())
+
+    def get_state_display(self) -> str:
+        return PassState(self.state).label
 
 
 class PassScan(models.Model):

@@ -7,7 +7,7 @@ Out of scope is "not found"."""
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,7 +16,8 @@ from huxiao.access.models import GatePass, PassScan
 from huxiao.core.roles import Action
 from huxiao.core.scoping import visible_school_ids
 
-PASS_STATES = ("valid", "expired", "revoked")
+# The list's filters (PassState values).
+PASS_STATES = ("valid", "expired", "holder_left", "revoked")
 
 
 def require_any(actor, action: str) -> frozenset[int]:
@@ -37,10 +38,14 @@ def pass_list(
     if kind:
         qs = qs.filter(kind=kind)
     now = now or timezone.now()
+    # A staff pass stops with its holder's staff record (GatePass.state_at).
+    left = Q(staff__isnull=False, staff__is_active=False)
     if state == "valid":
-        qs = qs.filter(revoked_at__isnull=True, valid_until__gte=now)
+        qs = qs.filter(revoked_at__isnull=True, valid_until__gte=now).exclude(left)
     elif state == "expired":
-        qs = qs.filter(revoked_at__isnull=True, valid_until__lt=now)
+        qs = qs.filter(revoked_at__isnull=True, valid_until__lt=now).exclude(left)
+    elif state == "holder_left":
+        qs = qs.filter(left, revoked_at__isnull=True)
     elif state == "revoked":
         qs = qs.filter(revoked_at__isnull=False)
     return qs

@@ -164,3 +164,29 @@ def test_scan_page_noise_is_refused_not_an_error(gate, client):
     r = client.post(reverse("access:pass_scan"), {"code": "HX1.P.12.ABC", "direction": "out"})
     assert r.status_code == 200
     assert 'data-reason="malformed"' in r.content.decode()
+
+
+def test_list_shows_a_departed_holders_pass_as_stopped_and_filters_it(gate, client):
+    """The gate refuses a staff pass once its holder leaves (HOLDER_LEFT); the list must not
+    go on showing it as valid."""
+    kept = issue(gate, PassKind.ONE_TIME)
+    departed = issue(gate)
+    type(gate.staff).objects.filter(pk=gate.staff.pk).update(is_active=False)
+    _login(client, gate, "principal")
+    url = reverse("access:pass_list") + f"?school={gate.school.pk}"
+    page = client.get(url).content.decode()
+    assert 'data-state="holder_left"' in page and "持证人已不在本校任职" in page
+    assert page.count('data-state="valid"') == 1
+
+    def shown(state):
+        r = client.get(f"{url}&state={state}")
+        return {p.pk for p in r.context["passes"]}
+
+    assert shown("valid") == {kept.pk}
+    assert shown("holder_left") == {departed.pk}
+    assert shown("expired") == set()
+    detail = client.get(reverse("access:pass_detail", args=[departed.pk])).content.decode()
+    assert 'data-state="holder_left"' in detail
+    # Revoked by hand later, it is "revoked" in every view.
+    pass_services.pass_revoke(actor=gate.users["principal"], gate_pass=departed, reason="离职")
+    assert shown("holder_left") == set() and shown("revoked") == {departed.pk}
