@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huxiao.core.scoping import ScopedQuerySet
@@ -43,8 +45,21 @@ class DeviceKind(models.TextChoices):
     ALARM_BOX = "alarm_box", _("Alarm box")
 
 
+class DeviceTokenQuerySet(ScopedQuerySet):
+    def in_service(self, now=None):
+        """Devices whose token works now: not revoked and not past an expiry date."""
+        now = now or timezone.now()
+        return self.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now), is_active=True)
+
+
 class DeviceToken(models.Model):
-    """A gate terminal or alarm box, bound to exactly one school."""
+    """A gate terminal or alarm box, bound to exactly one school.
+
+    `is_active` False is a revoked token (`revoked_at`, `revoked_by` say when and by whom).
+    `expires_at` is optional: an alarm box is meant to work for years and a token that
+    lapses unnoticed would silence it, so a token expires only when its issuer sets a date
+    (a terminal lent for an exam week); the defence page warns 30 days ahead.
+    """
 
     scope_school_field = "school"
 
@@ -61,8 +76,18 @@ class DeviceToken(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("revoked by"),
+    )
 
-    objects = ScopedQuerySet.as_manager()
+    objects = DeviceTokenQuerySet.as_manager()
     # Neither the hash nor the token's first characters belong in the trail.
     audit_exclude = ("key_hash", "prefix")
 

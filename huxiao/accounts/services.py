@@ -10,13 +10,18 @@ import secrets
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import connection, transaction
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from huxiao.accounts.models import ApiToken, DeviceKind, DeviceToken, LoginFailure
 from huxiao.audit.models import AuditAction
-from huxiao.audit.services import audit_create, audit_record
+from huxiao.audit.services import audit_create, audit_record, audit_update, snapshot
+from huxiao.core.names import acting_user
+from huxiao.core.permissions import require
 from huxiao.core.roles import Action
 from huxiao.core.scoping import DevicePrincipal
+from huxiao.people import validation as v
 
 # What a device may do at its school (later issues add their actions here).
 DEVICE_ACTIONS = frozenset({Action.RAISE_ALARM, Action.REGISTER_VISITOR, Action.RELEASE_CHILD})
@@ -113,15 +118,53 @@ def api_token_user(token: str):
     return row.user
 
 
-@transaction.atomic
-def device_token_issue(*, actor, school, name: str, kind: str) -> tuple[DeviceToken, str]:
-    from huxiao.core.permissions import require
+# How far ahead a device token's expiry may be set (a date further out is a typing error).
+DEVICE_MAX_VALID_DAYS = 3660
 
+
+def device_expiry(valid_until: dt.date | None) -> dt.datetime | None:
+    """The token's expiry for a last valid day (local): the next local midnight."""
+    if valid_until is None:
+        return None
+    tz = timezone.get_current_timezone()
+    return dt.datetime.combine(valid_until + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+
+
+def _clean_device(*, name, kind, valid_until, today: dt.date) -> dict:
+    errors = v.FieldErrors()
+    cleaned = {"name": errors.run("name", v.clean_text, name, max_length=100, required=True)}
+    if cleaned["name"] and "\n" in cleaned["name"]:
+        errors.add("name", _("Enter the name on one line."))
+    if kind not in DeviceKind.values:
+        errors.add("kind", _("Select a valid choice."))
+    cleaned["kind"] = kind
+    if valid_until is not None:
+        if not isinstance(valid_until, dt.date) or isinstance(valid_until, dt.datetime):
+            errors.add("valid_until", _("Enter a valid date."))
+        elif valid_until < today:
+            errors.add("valid_until", _("The last valid day cannot be in the past."))
+        elif valid_until > today + dt.timedelta(days=DEVICE_MAX_VALID_DAYS):
+            errors.add("valid_until", _("The last valid day is at most ten years ahead."))
+    errors.raise_if_any()
+    cleaned["expires_at"] = device_expiry(valid_until)
+    return cleaned
+
+
+@transaction.atomic
+def device_token_issue(
+    *, actor, school, name: str, kind: str, valid_until: dt.date | None = None
+) -> tuple[DeviceToken, str]:
+    """A new token for a gate terminal or alarm box of the school: returned once, stored as
+    its SHA-256 digest. Without `valid_until` it works until revoked (an alarm box must not
+    fall silent because a date passed); with it, through that local day."""
     if actor is not None:
-        require(actor, Action.EDIT_ORG, school.pk)
+        require(actor, Action.MANAGE_SECURITY, school.pk)
+    cleaned = _clean_device(
+        name=name, kind=kind, valid_until=valid_until, today=timezone.localdate()
+    )
     token = "hxd_" + secrets.token_urlsafe(32)
     device = DeviceToken.objects.create(
-        school=school, name=name, kind=kind, key_hash=_hash(token), prefix=token[:8]
+        school=school, key_hash=_hash(token), prefix=token[:8], **cleaned
     )
     audit_create(actor=actor, obj=device)
     if kind == DeviceKind.ALARM_BOX:
@@ -129,6 +172,34 @@ def device_token_issue(*, actor, school, name: str, kind: str) -> tuple[DeviceTo
 
         reevaluate_on_commit([school.pk])
     return device, token
+
+
+class DeviceRefused(Exception):
+    """A step the device's state does not allow (pages answer 409 with the sentence)."""
+
+
+@transaction.atomic
+def device_token_revoke(*, actor, device) -> DeviceToken:
+    """Stop a device's token at once (a lost tablet, a replaced box). The row stays, so the
+    trail and past visits and alarms keep naming the device."""
+    device_id = device.pk if isinstance(device, DeviceToken) else device
+    device = get_object_or_404(
+        DeviceToken.objects.visible_to(actor, Action.VIEW).select_for_update(), pk=device_id
+    )
+    require(actor, Action.MANAGE_SECURITY, device.school_id)
+    if not device.is_active:
+        raise DeviceRefused(_("This device's token is already revoked."))
+    before = snapshot(device)
+    device.is_active = False
+    device.revoked_at = timezone.now()
+    device.revoked_by = acting_user(actor)
+    device.save(update_fields=["is_active", "revoked_at", "revoked_by"])
+    audit_update(actor=actor, obj=device, before=before, school=device.school_id)
+    if device.kind == DeviceKind.ALARM_BOX:
+        from huxiao.security.compliance import reevaluate_on_commit
+
+        reevaluate_on_commit([device.school_id])
+    return device
 
 
 @functools.cache
@@ -141,17 +212,20 @@ def _device_sql(vendor: str) -> str:
         f"SELECT {column['id']}, {column['school']}, {column['name']}, "  # noqa: S608
         f"({column['last_used_at']} IS NULL OR {column['last_used_at']} < %s) "
         f"FROM {quote(DeviceToken._meta.db_table)} "
-        f"WHERE {column['key_hash']} = %s AND {column['is_active']}"
+        f"WHERE {column['key_hash']} = %s AND {column['is_active']} "
+        f"AND ({column['expires_at']} IS NULL OR {column['expires_at']} > %s)"
     )
 
 
 def device_principal(token: str) -> DevicePrincipal | None:
-    """The active device behind a device token, or None. Touches last_used_at at most once
+    """The device behind a device token if it is in service (not revoked, not expired),
+    or None. Touches last_used_at at most once
     a minute."""
     now = timezone.now()
-    touch_before = connection.ops.adapt_datetimefield_value(now - dt.timedelta(minutes=1))
+    adapt = connection.ops.adapt_datetimefield_value
+    touch_before = adapt(now - dt.timedelta(minutes=1))
     with connection.cursor() as cursor:
-        cursor.execute(_device_sql(connection.vendor), [touch_before, _hash(token)])
+        cursor.execute(_device_sql(connection.vendor), [touch_before, _hash(token), adapt(now)])
         row = cursor.fetchone()
     if row is None:
         return None

@@ -201,6 +201,11 @@ def _forbidden(request, exc):
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc):
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        # Say what is wrong with the token a terminal sent, not which of the three it is.
+        return error_response(
+            request, 401, _("The token is not valid: unknown, revoked or expired.")
+        )
     return error_response(request, 401, _("Authentication required."))
 
 

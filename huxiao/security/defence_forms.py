@@ -7,6 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from huxiao.accounts.models import DeviceKind
 from huxiao.core.widgets import IsoDateInput
 from huxiao.hazards.hazard_forms import ServiceErrorsMixin
 from huxiao.security.choices import Perimeter, SystemKind
@@ -101,6 +102,29 @@ class TechnicalSystemForm(ServiceErrorsMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if system is not None:
             self.fields["is_active"] = forms.BooleanField(label=_("In service"), required=False)
+
+    def service_kwargs(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class DeviceForm(ServiceErrorsMixin, forms.Form):
+    """A new gate terminal or alarm box; its token is shown once after saving."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=DeviceKind.choices)
+    name = forms.CharField(
+        label=_("Device name"),
+        max_length=100,
+        help_text=_("Where it is, so that the console and the gate log name it: 南门报警箱."),
+    )
+    valid_until = forms.DateField(
+        label=_("Last valid day"),
+        required=False,
+        widget=IsoDateInput(),
+        help_text=_(
+            "Leave empty for a device that stays (an alarm box must not fall silent because "
+            "a date passed); set it for a terminal lent for a while."
+        ),
+    )
 
     def service_kwargs(self) -> dict:
         return dict(self.cleaned_data)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from huxiao.accounts.models import DeviceKind, DeviceToken
@@ -132,12 +133,27 @@ class CameraSummary:
     missing_key_kinds: list[str] = field(default_factory=list)  # labels
 
 
+# The defence page warns this many days before a device's token expires.
+DEVICE_EXPIRY_WARNING_DAYS = 30
+
+
+@dataclass
+class DeviceRow:
+    """A gate terminal or alarm box on the defence page, with its token's state."""
+
+    device: DeviceToken
+    state: str  # "in_service", "expiring" (within the warning), "expired", "revoked"
+    days_left: int | None = None
+
+
 @dataclass
 class DefencePage:
     school: Organization
     profile: DefenceProfile
     cameras: CameraSummary
     alarm_boxes: list[DeviceToken]
+    devices: list[DeviceRow]  # in service, expiring or expired; revoked ones are apart
+    revoked_devices: list[DeviceRow]
     systems: list[TechnicalSystem]
     retired_systems: list[TechnicalSystem]
     can_edit: bool
@@ -176,6 +192,33 @@ def camera_summary(*, actor, school: Organization) -> CameraSummary:
     return summary
 
 
+def device_get(*, actor, device_id: int) -> DeviceToken:
+    return get_object_or_404(DeviceToken.objects.visible_to(actor, Action.VIEW), pk=device_id)
+
+
+def device_rows(*, actor, school: Organization, now=None) -> list[DeviceRow]:
+    """The school's devices with their tokens' state, newest first within each kind."""
+    now = now or timezone.now()
+    rows = []
+    for device in (
+        DeviceToken.objects.visible_to(actor, Action.VIEW)
+        .filter(school=school)
+        .select_related("revoked_by")
+        .order_by("kind", "-is_active", "name", "id")
+    ):
+        if not device.is_active:
+            rows.append(DeviceRow(device, "revoked"))
+        elif device.expires_at is None:
+            rows.append(DeviceRow(device, "in_service"))
+        elif device.expires_at <= now:
+            rows.append(DeviceRow(device, "expired"))
+        else:
+            days = (device.expires_at - now).days
+            state = "expiring" if days < DEVICE_EXPIRY_WARNING_DAYS else "in_service"
+            rows.append(DeviceRow(device, state, days))
+    return rows
+
+
 def defence_page(*, actor, school_id: int) -> DefencePage:
     from huxiao.patrols.video_selectors import camera_school_ids
 
@@ -185,15 +228,18 @@ def defence_page(*, actor, school_id: int) -> DefencePage:
         .filter(school=school)
         .order_by("-is_active", "kind", "name", "id")
     )
+    devices = device_rows(actor=actor, school=school)
     return DefencePage(
         school=school,
         profile=defence_profile_get(actor=actor, school=school),
         cameras=camera_summary(actor=actor, school=school),
-        alarm_boxes=list(
-            DeviceToken.objects.visible_to(actor, Action.VIEW)
-            .filter(school=school, kind=DeviceKind.ALARM_BOX, is_active=True)
-            .order_by("name", "id")
-        ),
+        alarm_boxes=[
+            row.device
+            for row in devices
+            if row.device.kind == DeviceKind.ALARM_BOX and row.state in ("in_service", "expiring")
+        ],
+        devices=[row for row in devices if row.state != "revoked"],
+        revoked_devices=[row for row in devices if row.state == "revoked"],
         systems=[s for s in systems if s.is_active],
         retired_systems=[s for s in systems if not s.is_active],
         can_edit=school.pk in visible_school_ids(actor, Action.MANAGE_SECURITY),
@@ -266,9 +312,8 @@ def defence_facts(school_ids) -> dict[int, dict]:
                 kinds = item["camera_kinds"]
                 kinds[row["kind"]] = kinds.get(row["kind"], 0) + n
         for row in (
-            DeviceToken.objects.filter(
-                school_id__in=chunk, kind=DeviceKind.ALARM_BOX, is_active=True
-            )
+            DeviceToken.objects.in_service()
+            .filter(school_id__in=chunk, kind=DeviceKind.ALARM_BOX)
             .values("school_id")
             .annotate(n=Count("id"))
             .order_by()

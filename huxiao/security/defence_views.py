@@ -18,11 +18,12 @@ from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from huxiao.accounts.services import DeviceRefused, device_token_issue, device_token_revoke
 from huxiao.core.permissions import require
 from huxiao.core.roles import Action
 from huxiao.security import defence_selectors as selectors
 from huxiao.security import defence_services as services
-from huxiao.security.defence_forms import DefenceProfileForm, TechnicalSystemForm
+from huxiao.security.defence_forms import DefenceProfileForm, DeviceForm, TechnicalSystemForm
 
 MAX_ID = 2**63 - 1
 NAV = "security_defence"
@@ -187,6 +188,58 @@ def system_retire(request, system_id: int):
     return redirect("security:defence", school_id=system.school_id)
 
 
+# ------------------------------------------------------------------ devices (HuXiao's own)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def device_new(request, school_id: int):
+    """Issue a token for a gate terminal or alarm box. The token is in this response only
+    (never stored, never redirected through the session's messages)."""
+    school = selectors.defence_school_get(actor=request.user, school_id=_id(school_id))
+    require(request.user, Action.MANAGE_SECURITY, school.pk)
+    if request.method == "POST":
+        form = DeviceForm(request.POST)
+        issued = {}
+
+        def call(**kwargs):
+            issued["device"], issued["token"] = device_token_issue(
+                actor=request.user, school=school, **kwargs
+            )
+
+        if _submit(form, call):
+            response = render(
+                request,
+                "security/defence/device_issued.html",
+                {"school": school, "nav_active": NAV, **issued},
+                status=201,
+            )
+            response["Cache-Control"] = "no-store"
+            return response
+        status = 400
+    else:
+        form = DeviceForm()
+        status = 200
+    return render(
+        request,
+        "security/defence/device_form.html",
+        {"form": form, "school": school, "nav_active": NAV},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def device_revoke(request, device_id: int):
+    try:
+        device = device_token_revoke(actor=request.user, device=_id(device_id))
+    except DeviceRefused as refused:
+        device = selectors.device_get(actor=request.user, device_id=device_id)
+        return _render_page(request, device.school_id, refusal=str(refused), status=409)
+    messages.success(request, _("The device's token is revoked; it no longer works."))
+    return redirect("security:defence", school_id=device.school_id)
+
+
 urlpatterns = [
     path("defence/", defence_schools, name="defence_schools"),
     path("schools/<int:school_id>/defence/", defence, name="defence"),
@@ -194,4 +247,6 @@ urlpatterns = [
     path("schools/<int:school_id>/defence/systems/new/", system_new, name="defence_system_new"),
     path("defence/systems/<int:system_id>/edit/", system_edit, name="defence_system_edit"),
     path("defence/systems/<int:system_id>/retire/", system_retire, name="defence_system_retire"),
+    path("schools/<int:school_id>/defence/devices/new/", device_new, name="defence_device_new"),
+    path("defence/devices/<int:device_id>/revoke/", device_revoke, name="defence_device_revoke"),
 ]

@@ -123,7 +123,7 @@ def test_device_token_is_bound_to_one_school(world, client):
     assert client.get("/api/v1/me", **auth).status_code == 401
 
 
-def test_device_token_issue_requires_edit_org(world):
+def test_device_token_issue_requires_manage_security(world):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
