@@ -45,6 +45,12 @@ def alarm_escalation_notify(*, alarm, event) -> None:
         "time": timezone.localtime(alarm.raised_at).strftime("%H:%M:%S"),
         "level": alarm.escalation_level,
     }
+    if not (alarm.school.police_station_id or alarm.school.police_post_id):
+        # Nobody on the console can answer it: say so, and what to do.
+        body += " " + _(
+            "No police station is linked to this school, so no police have received the "
+            "alarm: call 110 and the school."
+        )
     notify_send(
         organizations=organizations,
         event_type="alarm.escalated",

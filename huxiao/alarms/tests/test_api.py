@@ -414,3 +414,36 @@ def test_escalation_checks_go_ahead_of_outbound_deliveries_in_the_queue():
         pytest.skip("this queue's storage has no priorities (plain Redis)")
     assert tasks.escalation_check.s().priority > DELIVERY_PRIORITY
     assert tasks.escalation_sweep.s().priority > DELIVERY_PRIORITY
+
+
+def test_a_school_without_a_police_station_is_told_to_call_110(world, client):
+    """Its alarms reach no police and nobody on a console can answer them: the button, the
+    escalation message and the school's page say so."""
+    from django.urls import reverse
+
+    from huxiao.notify.models import Notification
+    from huxiao.orgs.tests.factories import SchoolFactory
+
+    lonely = SchoolFactory(town=world.town, police_station=None, police_post=None, name="无所园")
+    guard = UserFactory(username="lonelyguard")
+    MembershipFactory(user=guard, organization=lonely, role=Role.GUARD)
+    principal = UserFactory(username="lonelyprincipal")
+    MembershipFactory(user=principal, organization=lonely, role=Role.PRINCIPAL)
+    client.force_login(guard)
+    assert 'data-testid="alarm-no-police"' in client.get(reverse("alarms:raise")).content.decode()
+    client.force_login(world.users["guard"])  # a school with its station: no warning
+    assert (
+        'data-testid="alarm-no-police"' not in client.get(reverse("alarms:raise")).content.decode()
+    )
+    client.force_login(principal)
+    page = client.get(reverse("orgs:school_detail", args=[lonely.pk])).content.decode()
+    assert 'data-testid="no-police"' in page and "编辑信息" in page
+
+    t0 = timezone.make_aware(dt.datetime(2026, 3, 2, 9, 15, 0))
+    services.alarm_raise(actor=guard, school=lonely, kind="fire", now=t0)
+    services.alarm_raise(actor=world.users["guard"], school=world.school, kind="fire", now=t0)
+    services.alarms_escalate_due(now=t0 + dt.timedelta(seconds=31))
+    bodies = {n.title: n.body for n in Notification.objects.filter(event_type="alarm.escalated")}
+    lonely_body = next(body for title, body in bodies.items() if "无所园" in title)
+    other_body = next(body for title, body in bodies.items() if "本园" in title)
+    assert "110" in lonely_body and "110" not in other_body
