@@ -11,6 +11,7 @@ register's hits stay in `intel.ScreeningHit`, readable by the police only.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -287,12 +288,20 @@ class GatePass(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.holder_name}"
 
+    @property
+    def holder_left(self) -> bool:
+        """The pass stops with its holder's staff record, revoked by hand or not: the
+        member left (inactive), or the record was deleted (`staff` is SET_NULL, and a staff
+        pass always has one)."""
+        if self.staff_id is None:
+            return self.kind == PassKind.STAFF
+        return not self.staff.is_active
+
     def state_at(self, now: dt.datetime) -> str:
-        """The pass's `PassState` at `now`, as the gate would treat its code (a staff pass
-        stops with its holder's staff record, revoked by hand or not)."""
+        """The pass's `PassState` at `now`, as the gate would treat its code."""
         if self.revoked_at is not None:
             return PassState.REVOKED
-        if self.staff_id is not None and not self.staff.is_active:
+        if self.holder_left:
             return PassState.HOLDER_LEFT
         if self.valid_until < now:
             return PassState.EXPIRED
@@ -302,8 +311,9 @@ class GatePass(models.Model):
             return PassState.NOT_YET_VALID
         return PassState.VALID
 
-    @property
+    @functools.cached_property
     def state(self) -> str:
+        """The state now, computed once per object (a page shows it and its label)."""
         return self.state_at(timezone.now())
 
     def get_state_display(self) -> str:

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from huxiao.access.choices import PassKind
 from huxiao.access.models import GatePass, PassScan
 from huxiao.core.roles import Action
 from huxiao.core.scoping import visible_school_ids
@@ -38,10 +39,16 @@ def pass_list(
     if kind:
         qs = qs.filter(kind=kind)
     now = now or timezone.now()
-    # A staff pass stops with its holder's staff record (GatePass.state_at).
-    left = Q(staff__isnull=False, staff__is_active=False)
+    # As GatePass.state_at: a pass stops with its holder's staff record (left or deleted).
+    left = Q(staff__isnull=False, staff__is_active=False) | Q(
+        kind=PassKind.STAFF, staff__isnull=True
+    )
     if state == "valid":
-        qs = qs.filter(revoked_at__isnull=True, valid_until__gte=now).exclude(left)
+        qs = (
+            qs.filter(revoked_at__isnull=True, valid_from__lte=now, valid_until__gte=now)
+            .exclude(left)
+            .exclude(kind=PassKind.ONE_TIME, used_at__isnull=False)
+        )
     elif state == "expired":
         qs = qs.filter(revoked_at__isnull=True, valid_until__lt=now).exclude(left)
     elif state == "holder_left":

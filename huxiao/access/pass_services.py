@@ -159,7 +159,7 @@ def _refusal(gate_pass: GatePass, code: codes.Code, now: dt.datetime, direction:
     """Why a genuine code of this school is refused ("" when it is accepted)."""
     if gate_pass.revoked_at is not None:
         return RefusalReason.REVOKED
-    if gate_pass.staff_id is not None and not gate_pass.staff.is_active:
+    if gate_pass.holder_left:
         # Someone who left keeps the card in a pocket: it stops with the staff record,
         # whether or not the pass was revoked by hand.
         return RefusalReason.HOLDER_LEFT

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -30,7 +32,7 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
-    audit_exclude = ("key_hash", "prefix")
+    audit_exclude = ("key_hash", "prefix", "issue_key")
 
     class Meta:
         verbose_name = _("API token")
@@ -86,6 +88,9 @@ class DeviceToken(models.Model):
         related_name="+",
         verbose_name=_("revoked by"),
     )
+    # The random key of the page form that issued the token: a form sent twice (a double
+    # click, a reload) finds its device instead of issuing a second token nobody holds.
+    issue_key = models.CharField(_("issue key"), max_length=32, null=True, blank=True, unique=True)
 
     objects = DeviceTokenQuerySet.as_manager()
     # Neither the hash nor the token's first characters belong in the trail.
@@ -97,6 +102,13 @@ class DeviceToken(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def valid_until(self):
+        """The last local day the token works (`expires_at` is the next local midnight)."""
+        if self.expires_at is None:
+            return None
+        return (timezone.localtime(self.expires_at) - dt.timedelta(microseconds=1)).date()
 
 
 class LoginFailure(models.Model):

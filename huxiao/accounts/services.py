@@ -9,7 +9,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -118,6 +118,14 @@ def api_token_user(token: str):
     return row.user
 
 
+class DeviceRefused(Exception):
+    """A step the device's state does not allow (pages answer 409 with the sentence)."""
+
+
+ALREADY_ISSUED = _(
+    "This form was already sent and the device added; its token was shown then. If nobody "
+    "noted it, revoke the device and add it again."
+)
 # How far ahead a device token's expiry may be set (a date further out is a typing error).
 DEVICE_MAX_VALID_DAYS = 3660
 
@@ -152,30 +160,42 @@ def _clean_device(*, name, kind, valid_until, today: dt.date) -> dict:
 
 @transaction.atomic
 def device_token_issue(
-    *, actor, school, name: str, kind: str, valid_until: dt.date | None = None
+    *,
+    actor,
+    school,
+    name: str,
+    kind: str,
+    valid_until: dt.date | None = None,
+    issue_key: str | None = None,
 ) -> tuple[DeviceToken, str]:
     """A new token for a gate terminal or alarm box of the school: returned once, stored as
     its SHA-256 digest. Without `valid_until` it works until revoked (an alarm box must not
-    fall silent because a date passed); with it, through that local day."""
+    fall silent because a date passed); with it, through that local day. A page form sends
+    `issue_key`: a second send of the same form is refused (DeviceRefused), never a second
+    token."""
     if actor is not None:
         require(actor, Action.MANAGE_SECURITY, school.pk)
     cleaned = _clean_device(
         name=name, kind=kind, valid_until=valid_until, today=timezone.localdate()
     )
+    issue_key = issue_key or None
+    if issue_key is not None and DeviceToken.objects.filter(issue_key=issue_key).exists():
+        raise DeviceRefused(ALREADY_ISSUED)
     token = "hxd_" + secrets.token_urlsafe(32)
-    device = DeviceToken.objects.create(
-        school=school, key_hash=_hash(token), prefix=token[:8], **cleaned
-    )
+    try:
+        with transaction.atomic():
+            device = DeviceToken.objects.create(
+                school=school, key_hash=_hash(token), prefix=token[:8], issue_key=issue_key,
+                **cleaned,
+            )  # fmt: skip
+    except IntegrityError as exc:  # the same form sent twice at once
+        raise DeviceRefused(ALREADY_ISSUED) from exc
     audit_create(actor=actor, obj=device)
     if kind == DeviceKind.ALARM_BOX:
         from huxiao.security.compliance import reevaluate_on_commit
 
         reevaluate_on_commit([school.pk])
     return device, token
-
-
-class DeviceRefused(Exception):
-    """A step the device's state does not allow (pages answer 409 with the sentence)."""
 
 
 @transaction.atomic

@@ -135,7 +135,9 @@ def _raise_from(topic: str, payload: bytes, seen: dict):
     principal = device_principal(token) if isinstance(token, str) and token else None
     if principal is None:
         # One answer for missing, unknown, revoked: a guesser learns nothing.
-        raise _Rejected(ErrorCode.INVALID_TOKEN, _("Missing, unknown or revoked device token."))
+        raise _Rejected(
+            ErrorCode.INVALID_TOKEN, _("Missing, unknown, revoked or expired device token.")
+        )
     if principal.device_id != topic_device_id:
         raise _Rejected(
             ErrorCode.DEVICE_MISMATCH,
@@ -144,7 +146,9 @@ def _raise_from(topic: str, payload: bytes, seen: dict):
     fields = _clean_fields(body)
     school = Organization.objects.filter(pk=principal.school_id).first()
     if school is None:
-        raise _Rejected(ErrorCode.INVALID_TOKEN, _("Missing, unknown or revoked device token."))
+        raise _Rejected(
+            ErrorCode.INVALID_TOKEN, _("Missing, unknown, revoked or expired device token.")
+        )
     try:
         return services.alarm_raise(
             actor=principal,

@@ -180,7 +180,7 @@ def _facts(school_rows, rule_sets, now: dt.datetime) -> dict[int, R.SchoolFacts]
             facts[school_id].cameras_active = n
             facts[school_id].cameras_networked = networked
         for school_id, n in (
-            DeviceToken.objects.in_service()
+            DeviceToken.objects.in_service(now)
             .filter(school_id__in=ids, kind=DeviceKind.ALARM_BOX)
             .values("school_id")
             .annotate(n=Count("pk"))

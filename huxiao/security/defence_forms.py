@@ -4,6 +4,8 @@ installed) live in `defence_services`, whose errors the views put back on these 
 
 from __future__ import annotations
 
+import secrets
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -125,6 +127,20 @@ class DeviceForm(ServiceErrorsMixin, forms.Form):
             "a date passed); set it for a terminal lent for a while."
         ),
     )
+    # Random per form shown: the same form sent twice issues one token (services).
+    issue_key = forms.RegexField(
+        regex=r"^[A-Za-z0-9_-]{16,32}$",
+        required=False,
+        widget=forms.HiddenInput(),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["issue_key"] = secrets.token_urlsafe(16)
+
+    def clean_issue_key(self):
+        return self.cleaned_data.get("issue_key") or None
 
     def service_kwargs(self) -> dict:
         return dict(self.cleaned_data)

@@ -197,8 +197,10 @@ def device_get(*, actor, device_id: int) -> DeviceToken:
 
 
 def device_rows(*, actor, school: Organization, now=None) -> list[DeviceRow]:
-    """The school's devices with their tokens' state, newest first within each kind."""
+    """The school's devices with their tokens' state, by kind and name. `days_left` counts
+    the days after today that the token still works (0: today is its last day)."""
     now = now or timezone.now()
+    today = timezone.localdate(now)
     rows = []
     for device in (
         DeviceToken.objects.visible_to(actor, Action.VIEW)
@@ -213,7 +215,7 @@ def device_rows(*, actor, school: Organization, now=None) -> list[DeviceRow]:
         elif device.expires_at <= now:
             rows.append(DeviceRow(device, "expired"))
         else:
-            days = (device.expires_at - now).days
+            days = (device.valid_until - today).days
             state = "expiring" if days < DEVICE_EXPIRY_WARNING_DAYS else "in_service"
             rows.append(DeviceRow(device, state, days))
     return rows

@@ -207,7 +207,11 @@ def device_new(request, school_id: int):
                 actor=request.user, school=school, **kwargs
             )
 
-        if _submit(form, call):
+        try:
+            issued_now = _submit(form, call)
+        except DeviceRefused as refused:
+            return _render_page(request, school.pk, refusal=str(refused), status=409)
+        if issued_now:
             response = render(
                 request,
                 "security/defence/device_issued.html",

@@ -140,3 +140,20 @@ def test_blocklist_round_trip_masks_id_numbers(records, client, django_capture_o
     assert "禁入者" in text and "外校禁入者" not in text
     masked = records.blocked.id_number_masked
     assert BLOCKED_ID not in text and masked in text and "*" in masked  # as on the page
+
+
+def test_pass_export_says_a_departed_holders_pass_stopped(
+    records, client, django_capture_on_commit_callbacks
+):
+    w = records
+    type(w.staff).objects.filter(pk=w.staff.pk).update(is_active=False)
+    values = workbook_values(
+        client,
+        w.users["principal"],
+        "access.passes",
+        f"school={w.school.pk}&state=holder_left",
+        django_capture_on_commit_callbacks,
+    )
+    text = " ".join(str(c) for c in cells(values))
+    assert "持证人已不在本校任职" in text  # the heading's filter and the row's state
+    assert w.staff.name in text and "维修工" not in text

@@ -190,3 +190,29 @@ def test_list_shows_a_departed_holders_pass_as_stopped_and_filters_it(gate, clie
     # Revoked by hand later, it is "revoked" in every view.
     pass_services.pass_revoke(actor=gate.users["principal"], gate_pass=departed, reason="离职")
     assert shown("holder_left") == set() and shown("revoked") == {departed.pk}
+
+
+def test_valid_filter_holds_only_what_shows_valid(gate, client):
+    """The filter and the state column agree: a used one-time pass, a pass not valid yet
+    and a staff pass whose holder's record was deleted are not "valid"."""
+    from huxiao.people.services import staff_delete
+
+    valid = issue(gate, PassKind.VEHICLE)
+    used = issue(gate, PassKind.ONE_TIME)
+    GatePass.objects.filter(pk=used.pk).update(used_at=now())
+    later = issue(gate, PassKind.VEHICLE, valid_from=now() + dt.timedelta(days=2), plate="京B54321")
+    orphan = issue(gate)
+    staff_delete(actor=gate.users["principal"], staff=gate.staff)
+    _login(client, gate, "principal")
+    url = reverse("access:pass_list") + f"?school={gate.school.pk}"
+    r = client.get(url + "&state=valid")
+    assert {p.pk for p in r.context["passes"]} == {valid.pk}
+    states = {p.pk: p.state for p in client.get(url).context["passes"]}
+    assert states == {
+        valid.pk: "valid",
+        used.pk: "used",
+        later.pk: "not_yet_valid",
+        orphan.pk: "holder_left",
+    }
+    r = client.get(url + "&state=holder_left")
+    assert {p.pk for p in r.context["passes"]} == {orphan.pk}

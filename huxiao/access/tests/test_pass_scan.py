@@ -225,6 +225,21 @@ def test_a_pass_stops_when_its_holder_leaves_the_staff(gate):
     assert str(scan.get_reason_display()) == "持证人已不在本校任职"
 
 
+def test_a_pass_stops_when_its_holders_record_is_deleted(gate):
+    """`GatePass.staff` is SET_NULL: deleting the staff record must not turn the staff pass
+    into one without a holder that the gate accepts."""
+    from huxiao.people.services import staff_delete
+
+    gate_pass = issue(gate)
+    code = pass_services.pass_code(gate_pass)
+    assert _scan(gate, code).result == ScanResult.ACCEPTED
+    staff_delete(actor=gate.users["principal"], staff=gate.staff)
+    gate_pass.refresh_from_db()
+    assert gate_pass.staff_id is None
+    scan = _scan(gate, code)
+    assert (scan.result, scan.reason) == (ScanResult.REFUSED, RefusalReason.HOLDER_LEFT)
+
+
 def test_one_time_pass_replayed_is_refused_already_used(gate):
     code = pass_services.pass_code(issue(gate, PassKind.ONE_TIME))
     assert _scan(gate, code).result == ScanResult.ACCEPTED

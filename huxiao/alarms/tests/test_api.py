@@ -437,7 +437,7 @@ def test_a_school_without_a_police_station_is_told_to_call_110(world, client):
     )
     client.force_login(principal)
     page = client.get(reverse("orgs:school_detail", args=[lonely.pk])).content.decode()
-    assert 'data-testid="no-police"' in page and "编辑信息" in page
+    assert 'data-testid="no-police"' in page and "请在“编辑信息”中选择所属派出所" in page
 
     t0 = timezone.make_aware(dt.datetime(2026, 3, 2, 9, 15, 0))
     services.alarm_raise(actor=guard, school=lonely, kind="fire", now=t0)

@@ -45,6 +45,17 @@ def _raise(client, token):
     )
 
 
+def _coverage(school, *, now) -> int:
+    """How many HuXiao alarm boxes the compliance evaluation counts for the school."""
+    from huxiao.security import compliance
+    from huxiao.security import rules as R
+
+    R.ensure_rules(school.region)
+    verdicts = compliance.compute([school.pk], now=now)[school.pk]["verdicts"]
+    (alarm,) = [v for v in verdicts if v["rule"] == "alarm_networked"]
+    return sum(e["params"]["n"] for e in alarm["evidence"] if e["key"] == "alarm_boxes")
+
+
 def _state():
     return (DeviceToken.objects.count(), AuditEvent.objects.count())
 
@@ -114,6 +125,28 @@ def test_bad_input_is_400_and_writes_nothing(client, world, data, field):
     assert _state() == before
 
 
+def test_the_same_form_sent_twice_issues_one_token(client, world):
+    """A double click or a reload of the 201 page sends the form again: the second send is
+    refused with what happened, and no second token (which nobody would hold) is made."""
+    client.force_login(world.users["principal"])
+    url = reverse("security:defence_device_new", args=[world.school.pk])
+    form = client.get(url).content.decode()
+    key = form.split('name="issue_key" value="')[1].split('"')[0]
+    assert len(key) >= 16
+    data = {"kind": "alarm_box", "name": "南门报警箱", "issue_key": key}
+    assert client.post(url, data).status_code == 201
+    again = client.post(url, data)
+    assert again.status_code == 409
+    assert "已经提交过" in again.content.decode()
+    assert DeviceToken.objects.count() == 1
+    # Another form (a new key) adds another device; a malformed key is a 400.
+    other = client.get(url).content.decode().split('name="issue_key" value="')[1].split('"')[0]
+    assert other != key
+    assert client.post(url, {**data, "issue_key": other}).status_code == 201
+    assert client.post(url, {**data, "issue_key": "x'\x00"}).status_code == 400
+    assert DeviceToken.objects.count() == 2
+
+
 def test_service_refuses_a_past_day_with_the_field(world):
     with pytest.raises(ValidationError) as refused:
         _issue(world, valid_until=timezone.localdate() - dt.timedelta(days=1))
@@ -179,14 +212,23 @@ def test_revoke_service_refuses_twice(world):
         device_token_revoke(actor=world.users["principal"], device=device)
 
 
-def test_readers_see_devices_without_prefix_or_buttons(client, world):
+def test_readers_see_devices_without_prefix_buttons_or_who_revoked(client, world):
     device, token = _issue(world)
+    gone, _ = _issue(world, name="旧平板", kind="gate_terminal")
+    principal = world.users["principal"]
+    principal.first_name = "校长甲"
+    principal.save()
+    device_token_revoke(actor=principal, device=gone)
     client.force_login(world.users["police"])
     page = client.get(reverse("security:defence", args=[world.school.pk])).content.decode()
-    assert "南门报警箱" in page
+    assert "南门报警箱" in page and "旧平板" in page
     assert token[:8] not in page
     assert 'data-testid="device-new"' not in page
     assert f'data-testid="device-revoke-{device.pk}"' not in page
+    assert "校长甲" not in page and principal.username not in page.split("revoked-devices")[1]
+    client.force_login(principal)
+    page = client.get(reverse("security:defence", args=[world.school.pk])).content.decode()
+    assert "校长甲" in page.split('data-testid="revoked-devices"')[1]
 
 
 # ------------------------------------------------------------------ a last valid day
@@ -197,6 +239,7 @@ def test_token_works_through_its_last_day_then_stops(client, world):
     device, token = _issue(world, valid_until=today)
     assert timezone.localtime(device.expires_at).date() == today + dt.timedelta(days=1)
     assert timezone.localtime(device.expires_at).time() == dt.time(0, 0)
+    assert device.valid_until == today
     assert _raise(client, token).status_code == 201
     facts = defence_facts([world.school.pk])[world.school.pk]
     assert facts["alarm_boxes_active"] == 1
@@ -209,8 +252,12 @@ def test_token_works_through_its_last_day_then_stops(client, world):
     assert "过期" in refused.json()["detail"]
     assert Alarm.objects.count() == 1
     assert device_principal(token) is None
-    # An expired box no longer counts for the school's one-click alarm coverage.
+    # An expired box no longer counts for the school's one-click alarm coverage: on the
+    # defence figures, and in the compliance evaluation at the time it is run for.
     assert defence_facts([world.school.pk])[world.school.pk]["alarm_boxes_active"] == 0
+    before_expiry = timezone.now() - dt.timedelta(minutes=5)
+    assert _coverage(world.school, now=before_expiry) == 1
+    assert _coverage(world.school, now=timezone.now()) == 0
     client.force_login(world.users["principal"])
     page = client.get(reverse("security:defence", args=[world.school.pk])).content.decode()
     assert 'data-testid="device-expired"' in page
@@ -234,10 +281,15 @@ def test_page_warns_a_month_ahead(client, world):
     }
     assert states[(True, False)] == "expiring" and states[(False, True)] == "in_service"
     assert page.count('data-testid="device-expiring"') == 1
-    assert "9 天后过期" in page or "10 天后过期" in page
+    # The page names the last valid day the issuer chose, not the midnight after it.
+    assert f"令牌最后有效日：{today + dt.timedelta(days=9):%Y-%m-%d}，还有 9 天" in page
+    assert f"最后有效日 {today + dt.timedelta(days=90):%Y-%m-%d}" in page
+    last, _ = _issue(world, name="今天到期", kind="gate_terminal", valid_until=today)
+    page = client.get(reverse("security:defence", args=[world.school.pk])).content.decode()
+    assert "今天是令牌的最后有效日" in page
 
 
-def test_user_token_without_bearer_keeps_the_plain_message(client, world):
+def test_a_request_without_a_token_keeps_the_plain_message(client, world):
     r = client.post("/api/v1/alarms", data={"kind": "fire"}, content_type="application/json")
     assert r.status_code == 401
     assert r.json()["detail"] == "请先登录。"
