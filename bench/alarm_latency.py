@@ -73,6 +73,7 @@ import httpx  # noqa: E402
 
 from bench.alarm_servers import GranianASGI  # noqa: E402
 from bench.http_floor import postgres_bench_url, postgres_recreate  # noqa: E402
+from bench.rawhttp import RawHttp  # noqa: E402
 from bench.servers import GranianWSGI, ServerError  # noqa: E402
 
 # name: how the servers are configured — see the module docstring.
@@ -311,7 +312,11 @@ class Job:
     status: int = 0
 
 
-def new_client(concurrency: int) -> httpx.AsyncClient:
+def new_client(concurrency: int, kind: str = "raw"):
+    """The load generator's HTTP client: bench/rawhttp.py (default) or httpx; both answer
+    post/get with .status_code, .text and .json()."""
+    if kind == "raw":
+        return RawHttp(timeout=30)
     limits = httpx.Limits(
         max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2
     )
@@ -319,7 +324,7 @@ def new_client(concurrency: int) -> httpx.AsyncClient:
 
 
 async def fire(
-    client: httpx.AsyncClient,
+    client,
     jobs: list[Job],
     concurrency: int,
     urls: tuple[str, str],
@@ -338,32 +343,26 @@ async def fire(
             school = seed["schools"][job.school]
             if job.variant == "app":
                 token = school["device_tokens"][int(job.tag[2:]) % len(school["device_tokens"])]
-                request = client.build_request(
-                    "POST",
-                    wsgi_url + "/api/v1/alarms",
-                    json={
-                        "kind": KINDS[job.school % len(KINDS)],
-                        "location": "东门岗亭",
-                        "note": job.tag,
-                        "drill": False,
-                    },
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "Idempotency-Key": f"bench-{job.tag}-{uuid.uuid4().hex[:8]}",
-                    },
-                )
+                url = wsgi_url + "/api/v1/alarms"
+                body = {
+                    "kind": KINDS[job.school % len(KINDS)],
+                    "location": "东门岗亭",
+                    "note": job.tag,
+                    "drill": False,
+                }
+                headers = {
+                    "Authorization": f"Bearer {token}",
+                    "Idempotency-Key": f"bench-{job.tag}-{uuid.uuid4().hex[:8]}",
+                }
             else:
                 data = json.loads(json.dumps(template))
                 fake_id = 10**12 + int(job.tag[2:]) + (10**9 if job.tag[0] == "w" else 0)
                 data["event_id"] = fake_id
                 data["alarm"].update({"id": fake_id, "note": job.tag, "school_id": school["id"]})
-                request = client.build_request(
-                    "POST",
-                    asgi_url + floor_path,
-                    json={"groups": school["groups"], "data": data},
-                )
+                url = asgi_url + floor_path
+                body, headers = {"groups": school["groups"], "data": data}, {}
             job.t0_ns = time.monotonic_ns()
-            response = await client.send(request)
+            response = await client.post(url, json=body, headers=headers)
             job.t1_ns = time.monotonic_ns()
             job.status = response.status_code
             if job.status not in (201, 204):
@@ -522,7 +521,7 @@ async def drive(args, seed, clients, expected_by_school, urls, mode, watch, only
             for i in range(count)
         ]
 
-    async with new_client(args.concurrency) as client:
+    async with new_client(args.concurrency, args.http_client) as client:
 
         async def run(jobs: list[Job], template: dict | None) -> float:
             nonlocal receipts_expected
@@ -625,6 +624,7 @@ def run_mode(mode: str, args, log_dir: Path) -> dict:
                     {
                         "url": asgi.ws_url + "/ws/console/",
                         "origin": asgi.base_url,
+                        "client": args.ws_client,
                         "consoles": [
                             {
                                 "index": i,
@@ -770,6 +770,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--block", type=int, default=100, help="alarms per block (stream)")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--client-procs", type=int, default=1)
+    parser.add_argument(
+        "--ws-client",
+        choices=("raw", "websockets"),
+        default="raw",
+        help="console sockets: bench's own RFC 6455 reader or the websockets library",
+    )
+    parser.add_argument(
+        "--http-client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="load generator: bench/rawhttp.py or httpx",
+    )
     parser.add_argument("--workers", type=int, default=1, help="granian WSGI workers")
     parser.add_argument("--blocking-threads", type=int, default=8, help="granian WSGI threads")
     parser.add_argument(
@@ -834,6 +846,8 @@ def main(argv: list[str] | None = None) -> int:
                 "block": args.block,
                 "warmup": args.warmup,
                 "client_processes": args.client_procs,
+                "ws_client": args.ws_client,
+                "http_client": args.http_client,
                 "wsgi_workers": args.workers,
                 "wsgi_blocking_threads": args.blocking_threads,
                 "database": "postgres:" + unquote(urlparse(args.database_url).path.lstrip("/"))
